@@ -1,0 +1,1 @@
+"""RJ volunteer portal: the volunteer lifecycle and restorative justice case tracking."""

@@ -1,0 +1,164 @@
+"""People who sign in, their roles, and the single-use tokens for password resets and invitations.
+
+`User` implements Flask-Login's four-member protocol by duck typing, so this module needs no Flask.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import enum
+import hashlib
+import secrets
+
+from sqlalchemy import Enum, ForeignKey, String, UniqueConstraint, false, func, select
+from sqlalchemy.orm import Mapped, Session, mapped_column, relationship
+
+from portal.core.db import Base, utcnow
+
+
+class Role(enum.StrEnum):
+    """What a person may do; one person may hold several roles."""
+
+    APPLICANT = "applicant"
+    VOLUNTEER = "volunteer"
+    TRAINER = "trainer"
+    COORDINATOR = "coordinator"
+    ADMIN = "admin"
+
+    @property
+    def label(self) -> str:
+        return self.value.capitalize()
+
+
+def _values(enum_class: type[enum.Enum]) -> list[str]:
+    return [member.value for member in enum_class]
+
+
+ROLE_ORDER = [Role.ADMIN, Role.COORDINATOR, Role.TRAINER, Role.VOLUNTEER, Role.APPLICANT]
+
+
+class TokenPurpose(enum.StrEnum):
+    PASSWORD_RESET = "password_reset"
+    INVITATION = "invitation"
+
+
+def new_session_token() -> str:
+    return secrets.token_urlsafe(16)
+
+
+def normalise_email(email: str) -> str:
+    """E-mail addresses are compared without surrounding spaces and without case."""
+    return email.strip().lower()
+
+
+class User(Base):
+    """A person with an account. Deactivated people cannot sign in and are signed out everywhere."""
+
+    __tablename__ = "users"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    email: Mapped[str] = mapped_column(String(254), unique=True)
+    name: Mapped[str] = mapped_column(String(200))
+    password_hash: Mapped[str | None] = mapped_column(String(255))
+    is_deactivated: Mapped[bool] = mapped_column(default=False, server_default=false())
+    # Part of the login id: changing it signs the person out of every browser at their next request.
+    session_token: Mapped[str] = mapped_column(String(64), default=new_session_token)
+    created_at: Mapped[dt.datetime] = mapped_column(default=utcnow)
+    last_sign_in_at: Mapped[dt.datetime | None]
+    deactivated_at: Mapped[dt.datetime | None]
+
+    role_links: Mapped[list[UserRole]] = relationship(
+        back_populates="user", cascade="all, delete-orphan", lazy="selectin"
+    )
+
+    def __repr__(self) -> str:
+        return f"<User {self.id} {self.email}>"
+
+    # Flask-Login protocol
+    @property
+    def is_active(self) -> bool:
+        return not self.is_deactivated
+
+    @property
+    def is_authenticated(self) -> bool:
+        return True
+
+    @property
+    def is_anonymous(self) -> bool:
+        return False
+
+    def get_id(self) -> str:
+        return f"{self.id}:{self.session_token}"
+
+    @property
+    def roles(self) -> set[Role]:
+        return {link.role for link in self.role_links}
+
+    def has_role(self, *roles: Role) -> bool:
+        """True when the person holds any of `roles`."""
+        return bool(self.roles.intersection(roles))
+
+    @property
+    def sorted_roles(self) -> list[Role]:
+        return [role for role in ROLE_ORDER if role in self.roles]
+
+    @property
+    def primary_role(self) -> Role | None:
+        """The role whose home page the person lands on: the most senior they hold."""
+        ordered = self.sorted_roles
+        return ordered[0] if ordered else None
+
+
+class UserRole(Base):
+    __tablename__ = "user_roles"
+
+    user_id: Mapped[int] = mapped_column(
+        ForeignKey("users.id", ondelete="CASCADE"), primary_key=True
+    )
+    role: Mapped[Role] = mapped_column(
+        Enum(Role, native_enum=False, length=20, values_callable=_values), primary_key=True
+    )
+    granted_at: Mapped[dt.datetime] = mapped_column(default=utcnow)
+
+    user: Mapped[User] = relationship(back_populates="role_links")
+
+
+class AccountToken(Base):
+    """A single-use, expiring token sent by e-mail. Only its SHA-256 digest is stored."""
+
+    __tablename__ = "account_tokens"
+    __table_args__ = (UniqueConstraint("token_digest"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    user_id: Mapped[int] = mapped_column(ForeignKey("users.id", ondelete="CASCADE"), index=True)
+    purpose: Mapped[str] = mapped_column(String(20))
+    token_digest: Mapped[str] = mapped_column(String(64))
+    created_at: Mapped[dt.datetime] = mapped_column(default=utcnow)
+    expires_at: Mapped[dt.datetime]
+    used_at: Mapped[dt.datetime | None]
+
+    user: Mapped[User] = relationship()
+
+
+def digest(token: str) -> str:
+    return hashlib.sha256(token.encode()).hexdigest()
+
+
+def find_user_by_email(session: Session, email: str) -> User | None:
+    """The account with this e-mail address (any case, surrounding spaces ignored), or None."""
+    return session.scalar(select(User).where(User.email == normalise_email(email)))
+
+
+def find_user_by_login_id(session: Session, login_id: str) -> User | None:
+    """The active user whose `get_id()` is `login_id`, or None if the id is stale or deactivated."""
+    user_id, _, token = login_id.partition(":")
+    if not user_id.isdigit() or not token:
+        return None
+    user = session.get(User, int(user_id))
+    if user is None or user.is_deactivated or not secrets.compare_digest(user.session_token, token):
+        return None
+    return user
+
+
+def count_users(session: Session) -> int:
+    return session.scalar(select(func.count(User.id))) or 0

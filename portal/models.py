@@ -1,0 +1,5 @@
+"""Every model module, imported so that `Base.metadata` is complete for migrations and tests."""
+
+from portal.core import accounts, audit, calendar, outbox, settings
+
+MODEL_MODULES = (accounts, audit, calendar, outbox, settings)

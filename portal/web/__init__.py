@@ -1,0 +1,19 @@
+"""The shared web edge: sign-in, home pages, admin pages, error pages, security headers, templates."""
+
+from flask import Flask
+
+from portal.web import account, admin, auth, dev, errors, home, security, templating
+
+
+def register(app: Flask) -> None:
+    """Register the shared blueprints, error pages, template helpers and request hooks."""
+    templating.init_app(app)
+    security.init_app(app)
+    errors.init_app(app)
+    auth.init_app(app)
+    app.register_blueprint(auth.bp)
+    app.register_blueprint(home.bp)
+    app.register_blueprint(account.bp)
+    app.register_blueprint(admin.bp)
+    if app.config.get("DEVELOPMENT"):
+        app.register_blueprint(dev.bp)
