@@ -9,6 +9,10 @@ from email.message import EmailMessage
 
 from aiosmtpd.controller import Controller
 
+from portal.core import clock, outbox
+from portal.extensions import db
+from portal.web import mailer
+
 
 def free_port() -> int:
     with socket.socket() as probe:
@@ -46,3 +50,9 @@ class SMTPServer:
         if self._controller is not None:
             self._controller.stop()
             self._controller = None
+
+
+def deliver_outbox(app) -> None:
+    """Run the mail delivery job once, as `flask jobs run` would, against the app's SMTP server."""
+    with app.app_context():
+        outbox.deliver_queued(db.session, mailer.send, now=clock.now())

@@ -86,7 +86,9 @@ def authenticate(session: Session, email: str, password: str, *, now: dt.datetim
     return user
 
 
-def _issue_token(session: Session, user: User, purpose: TokenPurpose, *, now: dt.datetime, lifetime: dt.timedelta) -> str:
+def _issue_token(
+    session: Session, user: User, purpose: TokenPurpose, *, now: dt.datetime, lifetime: dt.timedelta
+) -> str:
     # A new link replaces any earlier unused one for the same purpose.
     session.execute(
         update(AccountToken)

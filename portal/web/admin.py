@@ -7,6 +7,7 @@ from datetime import timedelta
 from flask import Blueprint, current_app, flash, redirect, render_template, request, url_for
 from flask_login import current_user
 from sqlalchemy import select
+from wtforms import SelectChoice
 
 from portal.core import account_services, audit, clock
 from portal.core.accounts import Role, User
@@ -137,7 +138,9 @@ def resend_invitation(user_id: int):
 @role_required(Role.ADMIN)
 def audit_log():
     form = AuditFilterForm(request.args)
-    form.action.choices = [("", "Any action")] + [(a, a) for a in audit.list_actions(db.session)]
+    form.action.choices = [SelectChoice("", "Any action")] + [
+        SelectChoice(action) for action in audit.list_actions(db.session)
+    ]
     filters = audit.AuditFilter()
     if request.args and form.validate():
         filters = audit.AuditFilter(

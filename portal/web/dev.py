@@ -28,7 +28,9 @@ def mail_index():
     for path in files:
         with path.open("rb") as handle:
             message = BytesParser(policy=policy.default).parse(handle, headersonly=True)
-        messages.append({"name": path.stem, "to": message["To"], "subject": message["Subject"], "date": message["Date"]})
+        messages.append(
+            {"name": path.stem, "to": message["To"], "subject": message["Subject"], "date": message["Date"]}
+        )
     return render_template("dev/mail_index.html", messages=messages, title="Mail written in development")
 
 

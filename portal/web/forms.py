@@ -14,6 +14,7 @@ from wtforms import (
     EmailField,
     IntegerField,
     PasswordField,
+    SelectChoice,
     SelectField,
     SelectMultipleField,
     StringField,
@@ -33,7 +34,7 @@ from portal.core.accounts import ROLE_ORDER
 from portal.core.passwords import MAX_LENGTH
 from portal.web.fields import GovDateField
 
-ROLE_CHOICES = [(role.value, role.label) for role in ROLE_ORDER]
+ROLE_CHOICES = [SelectChoice(role.value, role.label) for role in ROLE_ORDER]
 
 
 class SignInForm(FlaskForm):

@@ -1,0 +1,106 @@
+"""The import rules of ARCHITECTURE.md §3, read from the source with `ast`."""
+
+from __future__ import annotations
+
+import ast
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+PACKAGE = Path(__file__).resolve().parent.parent / "portal"
+RANKS = {
+    "core": 0, "cases": 1, "volunteers": 2, "training": 3, "supervision": 4,
+    "expenses": 5, "allocation": 5, "reports": 6,
+}
+WEB_ONLY = (
+    "flask", "flask_login", "flask_wtf", "flask_sqlalchemy", "flask_mail", "flask_migrate", "flask_limiter",
+    "wtforms", "govuk_frontend_wtf", "portal.extensions", "portal.factory", "portal.web",
+)
+PRESENT = [module for module in RANKS if (PACKAGE / module).is_dir()]
+
+
+def imports_of(path: Path, root: Path = PACKAGE):
+    """Yield (line, absolute dotted name) for every import in `path`, relative ones resolved."""
+    package = ["portal", *path.relative_to(root).parent.parts]
+    for node in ast.walk(ast.parse(path.read_text())):
+        if isinstance(node, ast.Import):
+            for alias in node.names:
+                yield node.lineno, alias.name
+        elif isinstance(node, ast.ImportFrom):
+            base = package[: len(package) - node.level + 1] if node.level else []
+            yield node.lineno, ".".join([*base, *(node.module or "").split(".")]).strip(".")
+
+
+def is_edge(path: Path, root: Path = PACKAGE) -> bool:
+    relative = path.relative_to(root)
+    return "web" in relative.parts or path.name == "cli.py"
+
+
+def upward_imports(module: str, root: Path = PACKAGE) -> list[str]:
+    offences = []
+    for path in sorted((root / module).rglob("*.py")):
+        for line, name in imports_of(path, root):
+            parts = name.split(".")
+            if parts[0] == "portal" and len(parts) > 1 and parts[1] in RANKS and RANKS[parts[1]] > RANKS[module]:
+                offences.append(f"{path.relative_to(root)}:{line} imports {name}")
+    return offences
+
+
+def flask_outside_the_edge(module: str, root: Path = PACKAGE) -> list[str]:
+    offences = []
+    for path in sorted((root / module).rglob("*.py")):
+        if is_edge(path, root):
+            continue
+        for line, name in imports_of(path, root):
+            if any(name == banned or name.startswith(banned + ".") for banned in WEB_ONLY):
+                offences.append(f"{path.relative_to(root)}:{line} imports {name}")
+    return offences
+
+
+def test_the_rules_see_the_modules_that_exist():
+    assert "core" in PRESENT
+
+
+@pytest.mark.parametrize("module", PRESENT)
+def test_no_module_imports_a_higher_ranked_module(module):
+    assert upward_imports(module) == []
+
+
+@pytest.mark.parametrize("module", PRESENT)
+def test_flask_is_imported_only_by_the_web_edge_and_cli(module):
+    assert flask_outside_the_edge(module) == []
+
+
+def test_no_imports_hidden_inside_functions():
+    offences = []
+    for path in sorted(PACKAGE.rglob("*.py")):
+        for node in ast.walk(ast.parse(path.read_text())):
+            if isinstance(node, ast.FunctionDef | ast.AsyncFunctionDef):
+                for inner in ast.walk(node):
+                    if isinstance(inner, ast.Import | ast.ImportFrom):
+                        offences.append(f"{path.relative_to(PACKAGE)}:{inner.lineno} in {node.name}()")
+    assert offences == []
+
+
+def test_the_rules_catch_deliberate_violations(tmp_path):
+    (tmp_path / "cases" / "web").mkdir(parents=True)
+    (tmp_path / "cases" / "services.py").write_text(
+        "from flask import current_app\nfrom ..volunteers import queries\nimport portal.training.models\n"
+    )
+    (tmp_path / "cases" / "web" / "routes.py").write_text("from flask import Blueprint\n")
+    assert upward_imports("cases", tmp_path) == [
+        "cases/services.py:2 imports portal.volunteers",
+        "cases/services.py:3 imports portal.training.models",
+    ]
+    assert flask_outside_the_edge("cases", tmp_path) == ["cases/services.py:1 imports flask"]
+
+
+@pytest.mark.parametrize("module", ["portal.core.account_services", "portal.core.outbox", "portal.cases.services"])
+def test_services_import_without_flask(module):
+    if module.startswith("portal.cases") and not (PACKAGE / "cases" / "services.py").exists():
+        pytest.skip("portal.cases.services does not exist yet")
+    code = f"import sys, {module}; sys.exit('flask' in sys.modules)"
+    result = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=False)
+    assert result.returncode == 0, result.stderr or f"importing {module} pulled in flask"
