@@ -32,6 +32,7 @@ assets: check-tools node_modules/.package-lock.json ## Build static/build from p
 	npm run --silent build
 
 migrate: install ## Apply database migrations
+	@mkdir -p instance
 	$(BIN)/flask db upgrade
 
 demo: migrate ## Load demo data (idempotent; only into a demo database)
