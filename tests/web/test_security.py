@@ -195,3 +195,21 @@ def test_a_too_large_upload_is_refused_with_a_clear_page(make_app):
     response = app.test_client().post("/sign-in", data={"email": "x" * 4096, "password": "y"})
     assert response.status_code == 413
     assert "The file is too large" in response.text
+
+
+def test_sign_in_limits_are_shared_through_redis_when_configured(make_app):
+    """With PORTAL_REDIS_URL set, every worker counts failures in Redis (here: two apps, one store)."""
+    redis = pytest.importorskip("redis")
+    url = "redis://127.0.0.1:6379/15"
+    try:
+        redis.Redis.from_url(url).ping()
+    except redis.exceptions.ConnectionError:
+        pytest.skip("no Redis server on 127.0.0.1:6379")
+    worker_one = make_app(RATELIMIT_STORAGE_URI=url, LOGIN_LIMIT_PER_ACCOUNT="3 per 15 minutes")
+    worker_two = make_app(RATELIMIT_STORAGE_URI=url, LOGIN_LIMIT_PER_ACCOUNT="3 per 15 minutes")
+    email = create(worker_one)
+    for _ in range(3):
+        worker_one.test_client().post("/sign-in", data={"email": email, "password": "wrong-guess-again"})
+    assert any(email.encode() in key for key in redis.Redis.from_url(url).keys("*"))
+    worker_two_limited = worker_two.test_client().post("/sign-in", data={"email": email, "password": PASSWORD})
+    assert worker_two_limited.status_code == 429
