@@ -36,5 +36,6 @@ class ValidationFailed(RuleViolation):
 
 def transition_error(kind: str, current: str, target: str, why: str | None = None) -> RuleViolation:
     """A RuleViolation naming both states of a disallowed status change."""
-    message = f"A {kind} cannot move from {current.replace('_', ' ')} to {target.replace('_', ' ')}"
+    article = "An" if kind[:1].lower() in "aeiou" else "A"
+    message = f"{article} {kind} cannot move from {current.replace('_', ' ')} to {target.replace('_', ' ')}"
     return RuleViolation(f"{message}: {why}" if why else message)

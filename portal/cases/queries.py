@@ -1,0 +1,820 @@
+"""Reads for the case pages, jobs and reports: `get_*` raises NotFound, `find_*` returns None,
+`list_*` returns a list or a page. Each runs a fixed number of SQL statements, whatever the data size.
+"""
+
+from __future__ import annotations
+
+import calendar
+import datetime as dt
+from dataclasses import dataclass, field
+
+from sqlalchemy import Select, and_, case, distinct, exists, func, or_, select
+from sqlalchemy.orm import Session, joinedload, selectinload
+
+from portal.cases import permissions
+from portal.cases.models import (
+    ActionStatus,
+    AgreementAction,
+    Allocation,
+    AllocationRole,
+    Case,
+    CaseNote,
+    CaseSession,
+    CaseStatus,
+    CaseStatusChange,
+    ClosureReason,
+    Consent,
+    ConsentPurpose,
+    ContactAttempt,
+    Feedback,
+    InterventionType,
+    JusticeStage,
+    NoteVisibility,
+    OffenceCategory,
+    OutcomeAgreement,
+    Party,
+    PartyRole,
+    ReferralSource,
+    RiskAssessment,
+    RiskRating,
+    RiskStage,
+    SensitiveKind,
+    SessionType,
+)
+from portal.core import audit
+from portal.core.accounts import User
+from portal.core.clock import london_to_utc, to_london
+from portal.core.errors import NotFound
+
+# ---------------------------------------------------------------------------------------------
+# One case
+
+
+def get_case(session: Session, case_id: int) -> Case:
+    """The case with this id. Raises NotFound."""
+    found = session.get(Case, case_id)
+    if found is None:
+        raise NotFound(f"There is no case {case_id}")
+    return found
+
+
+def find_case_by_reference(session: Session, reference: str) -> Case | None:
+    """The case with this reference (any case, surrounding spaces ignored), or None."""
+    return session.scalar(select(Case).where(Case.reference == reference.strip().upper()))
+
+
+# ---------------------------------------------------------------------------------------------
+# The case list
+
+
+@dataclass(frozen=True)
+class CaseFilter:
+    """What the coordinator's case list is narrowed to; every field is optional. `referrer` is the
+    referring organisation exactly as recorded (offer the choices from `list_referrers`)."""
+
+    status: CaseStatus | None = None
+    district: str | None = None
+    referrer: str | None = None
+    source: ReferralSource | None = None
+    overdue: bool = False
+    sensitive: bool | None = None
+    open_only: bool = False
+
+
+@dataclass(frozen=True)
+class CasePage:
+    """One page of cases; each case has `sensitive_kind_links` and `current_allocations` (with
+    their users) loaded, so showing the page runs no further SQL."""
+
+    cases: list[Case]
+    page: int
+    pages: int
+    per_page: int
+    total: int
+
+    @property
+    def has_previous(self) -> bool:
+        return self.page > 1
+
+    @property
+    def has_next(self) -> bool:
+        return self.page < self.pages
+
+
+def _filtered(query: Select, filters: CaseFilter, today: dt.date) -> Select:
+    if filters.status is not None:
+        query = query.where(Case.status == CaseStatus(filters.status))
+    if filters.open_only:
+        query = query.where(Case.status != CaseStatus.CLOSED)
+    if filters.district:
+        query = query.where(Case.district == filters.district.strip())
+    if filters.referrer:
+        query = query.where(Case.referrer_organisation == filters.referrer.strip())
+    if filters.source is not None:
+        query = query.where(Case.source == ReferralSource(filters.source))
+    if filters.sensitive is not None:
+        query = query.where(Case.is_sensitive.is_(filters.sensitive))
+    if filters.overdue:
+        query = query.where(_overdue_on(today))
+    return query
+
+
+def _overdue_on(today: dt.date):
+    return and_(
+        Case.status != CaseStatus.CLOSED,
+        Case.first_contact_on.is_(None),
+        Case.first_contact_due_on < today,
+    )
+
+
+def list_cases(
+    session: Session,
+    filters: CaseFilter = CaseFilter(),
+    *,
+    today: dt.date,
+    page: int = 1,
+    per_page: int = 25,
+) -> CasePage:
+    """A page of cases, newest referral first (overdue lists: most overdue first).
+
+    `today` decides what is overdue. Runs the same number of statements for 3 cases or 100,000.
+    A page past the end gives the last page.
+    """
+    per_page = max(1, min(per_page, 200))
+    base = _filtered(select(Case), filters, today)
+    total = session.scalar(_filtered(select(func.count(Case.id)), filters, today)) or 0
+    pages = max(1, -(-total // per_page))
+    page = min(max(1, page), pages)
+    overdue_first = (Case.first_contact_due_on, Case.id)
+    order = overdue_first if filters.overdue else (Case.received_on.desc(), Case.id.desc())
+    cases = list(
+        session.scalars(
+            base.options(
+                selectinload(Case.sensitive_kind_links),
+                selectinload(Case.current_allocations).joinedload(Allocation.user),
+            )
+            .order_by(*order)
+            .limit(per_page)
+            .offset((page - 1) * per_page)
+        )
+    )
+    return CasePage(cases=cases, page=page, pages=pages, per_page=per_page, total=total)
+
+
+def list_overdue_first_contacts(session: Session, *, today: dt.date, limit: int = 200) -> list[Case]:
+    """Open cases where nobody has been reached and the Victims' Code date has passed, most
+    overdue first (at most `limit`)."""
+    return list(
+        session.scalars(
+            select(Case)
+            .where(_overdue_on(today))
+            .order_by(Case.first_contact_due_on, Case.id)
+            .limit(limit)
+        )
+    )
+
+
+def list_referrers(session: Session) -> list[str]:
+    """Every referring organisation on record, for the filter and report choices."""
+    return list(
+        session.scalars(
+            select(Case.referrer_organisation)
+            .where(Case.referrer_organisation.is_not(None))
+            .distinct()
+            .order_by(Case.referrer_organisation)
+        )
+    )
+
+
+def list_districts(session: Session) -> list[str]:
+    """Every district with a case, for the filter choices."""
+    return list(session.scalars(select(Case.district).distinct().order_by(Case.district)))
+
+
+# ---------------------------------------------------------------------------------------------
+# A facilitator's cases and view of a case
+
+
+@dataclass(frozen=True)
+class MyCase:
+    """A row of a facilitator's "my cases" list."""
+
+    case_id: int
+    reference: str
+    status: CaseStatus
+    district: str
+    offence_category: OffenceCategory
+    is_sensitive: bool
+    role: AllocationRole
+    allocated_on: dt.date
+
+
+def _current_on(on: dt.date):
+    return and_(Allocation.starts_on <= on, or_(Allocation.ends_on.is_(None), Allocation.ends_on > on))
+
+
+def list_my_cases(session: Session, user: User, *, on: dt.date) -> list[MyCase]:
+    """The cases `user` is allocated to on `on` (one query), most recently allocated first."""
+    rows = session.execute(
+        select(
+            Case.id, Case.reference, Case.status, Case.district, Case.offence_category,
+            Case.is_sensitive, Allocation.role, Allocation.starts_on,
+        )
+        .join(Allocation, Allocation.case_id == Case.id)
+        .where(Allocation.user_id == user.id, _current_on(on))
+        .order_by(Allocation.starts_on.desc(), Case.id.desc())
+    )
+    return [MyCase(*row) for row in rows]
+
+
+@dataclass(frozen=True)
+class PartyView:
+    """A party as a facilitator sees them: contact details only for the parties they work with,
+    an address only where a home visit is approved. Hidden fields are None."""
+
+    id: int
+    role: PartyRole
+    name: str
+    is_under_18: bool
+    interpreter_language: str | None
+    access_needs: str | None
+    supports_party_id: int | None
+    is_own: bool
+    phone: str | None
+    email: str | None
+    safe_contact_notes: str | None
+    address: str | None
+
+
+@dataclass(frozen=True)
+class RiskView:
+    """A risk assessment without its factors or police intelligence."""
+
+    stage: RiskStage
+    rating: RiskRating
+    mitigations: str | None
+    proceed: bool
+    assessed_on: dt.date
+
+
+@dataclass(frozen=True)
+class NoteView:
+    written_at: dt.datetime
+    author: str
+    text: str
+
+
+@dataclass(frozen=True)
+class SessionView:
+    session_type: SessionType
+    held_on: dt.date
+    duration_minutes: int
+    attendees: str
+
+
+@dataclass(frozen=True)
+class ConsentView:
+    party_id: int
+    purpose: ConsentPurpose
+    intervention_type: InterventionType | None
+    given_on: dt.date
+    withdrawn_on: dt.date | None
+
+
+@dataclass(frozen=True)
+class ActionView:
+    id: int
+    owner: str
+    description: str
+    due_on: dt.date
+    status: ActionStatus
+
+
+@dataclass(frozen=True)
+class ContactAttemptView:
+    party_id: int
+    attempted_at: dt.datetime
+    method: str
+    outcome: str
+
+
+@dataclass(frozen=True)
+class FacilitatorCaseView:
+    """What an allocated facilitator may see of a case (rj-domain.md §4.6). Built field by field
+    from the records, so nothing restricted can reach a template by accident."""
+
+    case_id: int
+    reference: str
+    status: CaseStatus
+    received_on: dt.date
+    district: str
+    offence_category: OffenceCategory
+    justice_stage: JusticeStage
+    summary: str
+    is_sensitive: bool
+    sensitive_kinds: frozenset[SensitiveKind]
+    victim_has_enhanced_rights: bool
+    intervention_type: InterventionType | None
+    my_role: AllocationRole
+    allocated_on: dt.date
+    co_facilitators: list[str]
+    parties: list[PartyView]
+    risk_assessments: list[RiskView]
+    notes: list[NoteView]
+    sessions: list[SessionView]
+    consents: list[ConsentView]
+    contact_attempts: list[ContactAttemptView]
+    agreed_on: dt.date | None = None
+    actions: list[ActionView] = field(default_factory=list)
+
+
+def get_case_for_facilitator(
+    session: Session, case_id: int, user: User, *, on: dt.date
+) -> FacilitatorCaseView:
+    """The facilitator's view of a case they are allocated to on `on`.
+
+    Raises NotFound, worded as for a case that does not exist, when there is no such case or the
+    user holds no current allocation on it (never allocated, de-allocated, or the case closed).
+    """
+    case_ = session.scalar(
+        select(Case)
+        .where(Case.id == case_id)
+        .options(
+            selectinload(Case.allocations).selectinload(Allocation.party_links),
+            selectinload(Case.allocations).joinedload(Allocation.user),
+            selectinload(Case.parties),
+            selectinload(Case.sensitive_kind_links),
+        )
+    )
+    allocation = permissions.current_allocation(user, case_, on=on) if case_ is not None else None
+    if case_ is None or allocation is None:
+        raise NotFound(f"There is no case {case_id}")
+
+    own = permissions.own_party_ids(user, case_, on=on)
+    parties = []
+    for party in case_.parties:
+        contact = permissions.can_see_party_contact_details(user, case_, party, on=on)
+        parties.append(
+            PartyView(
+                id=party.id, role=party.role, name=party.name, is_under_18=party.is_under_18,
+                interpreter_language=party.interpreter_language, access_needs=party.access_needs,
+                supports_party_id=party.supports_party_id, is_own=party.id in own,
+                phone=party.phone if contact else None,
+                email=party.email if contact else None,
+                safe_contact_notes=party.safe_contact_notes if contact else None,
+                address=party.address if permissions.can_see_party_address(user, case_, party, on=on) else None,
+            )
+        )
+    risks = [
+        RiskView(stage, rating, mitigations, proceed, assessed_on)
+        for stage, rating, mitigations, proceed, assessed_on in session.execute(
+            select(
+                RiskAssessment.stage, RiskAssessment.rating, RiskAssessment.mitigations,
+                RiskAssessment.proceed, RiskAssessment.assessed_on,
+            )
+            .where(RiskAssessment.case_id == case_.id)
+            .order_by(RiskAssessment.assessed_on, RiskAssessment.id)
+        )
+    ]
+    notes = [
+        NoteView(written_at, author or "", text)
+        for written_at, author, text in session.execute(
+            select(CaseNote.written_at, User.name, CaseNote.text)
+            .outerjoin(User, CaseNote.author_id == User.id)
+            .where(CaseNote.case_id == case_.id, CaseNote.visibility.in_(permissions.visible_note_kinds(user)))
+            .order_by(CaseNote.written_at, CaseNote.id)
+        )
+    ]
+    sessions = [
+        SessionView(*row)
+        for row in session.execute(
+            select(CaseSession.session_type, CaseSession.held_on, CaseSession.duration_minutes,
+                   CaseSession.attendees)
+            .where(CaseSession.case_id == case_.id)
+            .order_by(CaseSession.held_on, CaseSession.id)
+        )
+    ]
+    consents = [
+        ConsentView(*row)
+        for row in session.execute(
+            select(Consent.party_id, Consent.purpose, Consent.intervention_type, Consent.given_on,
+                   Consent.withdrawn_on)
+            .where(Consent.case_id == case_.id)
+            .order_by(Consent.given_on, Consent.id)
+        )
+    ]
+    attempts = [
+        ContactAttemptView(party_id, attempted_at, method.label, outcome.label)
+        for party_id, attempted_at, method, outcome in session.execute(
+            select(ContactAttempt.party_id, ContactAttempt.attempted_at, ContactAttempt.method,
+                   ContactAttempt.outcome)
+            .where(ContactAttempt.case_id == case_.id, ContactAttempt.party_id.in_(own))
+            .order_by(ContactAttempt.attempted_at, ContactAttempt.id)
+        )
+    ]
+    agreement = session.scalar(
+        select(OutcomeAgreement)
+        .where(OutcomeAgreement.case_id == case_.id)
+        .options(selectinload(OutcomeAgreement.actions))
+    )
+    return FacilitatorCaseView(
+        case_id=case_.id, reference=case_.reference, status=case_.status,
+        received_on=case_.received_on, district=case_.district,
+        offence_category=case_.offence_category, justice_stage=case_.justice_stage,
+        summary=case_.summary, is_sensitive=case_.is_sensitive,
+        sensitive_kinds=case_.sensitive_kinds,
+        victim_has_enhanced_rights=case_.victim_has_enhanced_rights,
+        intervention_type=case_.intervention_type, my_role=allocation.role,
+        allocated_on=allocation.starts_on,
+        co_facilitators=[
+            other.user.name for other in case_.allocations
+            if other.is_current_on(on) and other.user_id != user.id
+        ],
+        parties=parties, risk_assessments=risks, notes=notes, sessions=sessions, consents=consents,
+        contact_attempts=attempts,
+        agreed_on=agreement.agreed_on if agreement else None,
+        actions=[
+            ActionView(action.id, action.owner, action.description, action.due_on, action.status)
+            for action in (agreement.actions if agreement else [])
+        ],
+    )
+
+
+# ---------------------------------------------------------------------------------------------
+# Timeline and views
+
+
+@dataclass(frozen=True)
+class TimelineEvent:
+    """One dated thing that happened on a case. `at` is None for events known only by date."""
+
+    on: dt.date
+    at: dt.datetime | None
+    kind: str
+    summary: str
+    detail: str | None = None
+
+
+def _party_label(party: Party) -> str:
+    return f"{party.name} ({party.role.label})"
+
+
+def list_case_timeline(session: Session, case_id: int, *, viewer: User) -> list[TimelineEvent]:
+    """Everything that happened on a case, oldest first, in one list: status changes, allocations,
+    contact attempts, consents, risk assessments, notes the viewer may read, sessions, the agreement
+    and its actions, and feedback. Summaries never include police intelligence, addresses or
+    contact details. A fixed number of statements per call. Raises NotFound.
+    """
+    case_ = get_case(session, case_id)
+    london = _london_date
+    events: list[TimelineEvent] = []
+
+    # Names are selected as columns: loading User objects would also load their roles.
+    for change, changed_by in session.execute(
+        select(CaseStatusChange, User.name)
+        .outerjoin(User, CaseStatusChange.changed_by_id == User.id)
+        .where(CaseStatusChange.case_id == case_.id)
+    ):
+        who = f" by {changed_by}" if changed_by else ""
+        if change.from_status is None:
+            summary = f"Referral recorded{who}"
+        else:
+            summary = f"Moved from {change.from_status.label} to {change.to_status.label}{who}"
+        events.append(TimelineEvent(london(change.changed_at), change.changed_at, "status", summary, change.reason))
+
+    for allocation, name in session.execute(
+        select(Allocation, User.name)
+        .join(User, Allocation.user_id == User.id)
+        .where(Allocation.case_id == case_.id)
+    ):
+        events.append(
+            TimelineEvent(allocation.starts_on, allocation.created_at, "allocation",
+                          f"{name} allocated as {allocation.role.label}")
+        )
+        if allocation.ends_on is not None:
+            events.append(
+                TimelineEvent(allocation.ends_on, None, "allocation", f"{name}'s allocation ended",
+                              allocation.ended_reason)
+            )
+
+    for attempt in session.scalars(
+        select(ContactAttempt).where(ContactAttempt.case_id == case_.id)
+        .options(joinedload(ContactAttempt.party))
+    ):
+        events.append(
+            TimelineEvent(
+                london(attempt.attempted_at), attempt.attempted_at, "contact",
+                f"Contact attempt by {attempt.method.label} with {_party_label(attempt.party)}:"
+                f" {attempt.outcome.label}",
+            )
+        )
+
+    for consent in session.scalars(
+        select(Consent).where(Consent.case_id == case_.id).options(joinedload(Consent.party))
+    ):
+        what = consent.purpose.label
+        if consent.intervention_type:
+            what += f" ({consent.intervention_type.label})"
+        events.append(
+            TimelineEvent(consent.given_on, None, "consent",
+                          f"{_party_label(consent.party)} gave {consent.method.label} consent: {what}")
+        )
+        if consent.withdrawn_on:
+            events.append(
+                TimelineEvent(consent.withdrawn_on, None, "consent",
+                              f"{_party_label(consent.party)} withdrew consent: {what}")
+            )
+
+    for stage, rating, proceed, assessed_on in session.execute(
+        select(RiskAssessment.stage, RiskAssessment.rating, RiskAssessment.proceed,
+               RiskAssessment.assessed_on)
+        .where(RiskAssessment.case_id == case_.id)
+    ):
+        decision = "proceed" if proceed else "do not proceed"
+        events.append(
+            TimelineEvent(assessed_on, None, "risk",
+                          f"{stage.label.capitalize()} risk assessment: {rating.label} risk, {decision}")
+        )
+
+    for note, author in session.execute(
+        select(CaseNote, User.name)
+        .outerjoin(User, CaseNote.author_id == User.id)
+        .where(CaseNote.case_id == case_.id,
+               CaseNote.visibility.in_(permissions.visible_note_kinds(viewer)))
+    ):
+        kind = "" if note.visibility is NoteVisibility.GENERAL else f"{note.visibility.label} "
+        author = author or "someone"
+        events.append(
+            TimelineEvent(london(note.written_at), note.written_at, "note",
+                          f"{kind.capitalize()}{'note' if kind else 'Note'} by {author}", note.text)
+        )
+
+    for record in session.scalars(select(CaseSession).where(CaseSession.case_id == case_.id)):
+        events.append(
+            TimelineEvent(record.held_on, None, "session",
+                          f"{record.session_type.label.capitalize()} ({record.duration_minutes} minutes)",
+                          record.attendees)
+        )
+
+    agreement = session.scalar(
+        select(OutcomeAgreement).where(OutcomeAgreement.case_id == case_.id)
+        .options(selectinload(OutcomeAgreement.actions))
+    )
+    if agreement is not None:
+        events.append(
+            TimelineEvent(agreement.agreed_on, None, "agreement",
+                          f"Outcome agreement made with {len(agreement.actions)} action(s)")
+        )
+        for action in agreement.actions:
+            if action.status is not ActionStatus.OPEN and action.status_changed_on:
+                events.append(
+                    TimelineEvent(action.status_changed_on, None, "agreement",
+                                  f"Action marked {action.status.label}: {action.description}")
+                )
+
+    for feedback in session.scalars(
+        select(Feedback).where(Feedback.case_id == case_.id).options(joinedload(Feedback.party))
+    ):
+        events.append(
+            TimelineEvent(feedback.given_on, None, "feedback",
+                          f"Feedback from {_party_label(feedback.party)}: satisfaction {feedback.satisfaction} of 5",
+                          feedback.comments)
+        )
+
+    # Same day: timed events first, in time order; then events known only by their date.
+    return sorted(
+        events,
+        key=lambda event: (event.on, event.at is None, event.at or dt.datetime.min.replace(tzinfo=dt.UTC)),
+    )
+
+
+def _london_date(moment: dt.datetime) -> dt.date:
+    return to_london(moment).date()
+
+
+def list_case_views(
+    session: Session, case_id: int, *, page: int = 1, per_page: int = 50
+) -> audit.AuditPage:
+    """Who viewed a case and when, newest first, a page at a time (from the audit trail; each
+    entry's `details["restricted"]` says whether restricted details were shown)."""
+    return audit.list_entries(
+        session,
+        audit.AuditFilter(action="case.viewed", subject_type="cases", subject_id=case_id),
+        page=page,
+        per_page=per_page,
+    )
+
+
+# ---------------------------------------------------------------------------------------------
+# Referrer report
+
+
+@dataclass(frozen=True)
+class ReportPeriod:
+    """A reporting period of whole days, `starts_on` to `ends_on` inclusive."""
+
+    starts_on: dt.date
+    ends_on: dt.date
+    label: str
+
+    @classmethod
+    def month(cls, year: int, month: int) -> ReportPeriod:
+        last = calendar.monthrange(year, month)[1]
+        return cls(dt.date(year, month, 1), dt.date(year, month, last), f"{calendar.month_name[month]} {year}")
+
+    @classmethod
+    def quarter(cls, year: int, quarter: int) -> ReportPeriod:
+        """Calendar quarter 1–4 (January–March is 1)."""
+        if quarter not in (1, 2, 3, 4):
+            raise ValueError("quarter must be 1, 2, 3 or 4")
+        first = 3 * quarter - 2
+        last = calendar.monthrange(year, first + 2)[1]
+        return cls(dt.date(year, first, 1), dt.date(year, first + 2, last), f"Q{quarter} {year}")
+
+    @classmethod
+    def year(cls, year: int) -> ReportPeriod:
+        return cls(dt.date(year, 1, 1), dt.date(year, 12, 31), str(year))
+
+    @classmethod
+    def financial_year(cls, starting: int) -> ReportPeriod:
+        """April to March, as commissioners count."""
+        return cls(dt.date(starting, 4, 1), dt.date(starting + 1, 3, 31), f"{starting}–{str(starting + 1)[2:]}")
+
+
+@dataclass(frozen=True)
+class ReferrerReport:
+    """Counts for a period and (optionally) one referring organisation.
+
+    Referrals received in the period are the cohort for `received`, the first-contact figures and
+    consent uptake; interventions count cases that entered intervention in the period; closures,
+    completed agreements and satisfaction count what happened in the period.
+    """
+
+    period: ReportPeriod
+    referrer: str | None
+    received: int
+    first_contact_in_time: int
+    first_contact_late: int
+    not_yet_contacted: int
+    consented_any: int
+    consented_by_role: dict[PartyRole, int]
+    interventions_by_type: dict[InterventionType, int]
+    agreements_made: int
+    agreements_completed: int
+    closures_by_reason: dict[ClosureReason, int]
+    feedback_responses: int
+    satisfaction_average: float | None
+
+    @property
+    def first_contact_in_time_rate(self) -> float | None:
+        return self.first_contact_in_time / self.received if self.received else None
+
+    @property
+    def consent_rate(self) -> float | None:
+        return self.consented_any / self.received if self.received else None
+
+    def rows(self) -> list[tuple[str, str]]:
+        """(measure, value) pairs in reading order, for a table or a CSV export."""
+        rows = [
+            ("Period", self.period.label),
+            ("Referrer", self.referrer or "All referrers"),
+            ("Referrals received", str(self.received)),
+            ("First contact within the Victims' Code time", str(self.first_contact_in_time)),
+            ("First contact late", str(self.first_contact_late)),
+            ("Not yet contacted", str(self.not_yet_contacted)),
+            ("Consented to take part (any party)", str(self.consented_any)),
+        ]
+        rows += [(f"Consented: {role.label}", str(self.consented_by_role.get(role, 0))) for role in PartyRole
+                 if role in (PartyRole.HARMED_PERSON, PartyRole.PERSON_RESPONSIBLE)]
+        rows += [(f"Interventions: {kind.label}", str(self.interventions_by_type.get(kind, 0)))
+                 for kind in InterventionType]
+        rows += [("Outcome agreements made", str(self.agreements_made)),
+                 ("Outcome agreements completed", str(self.agreements_completed))]
+        rows += [(f"Closed: {reason.label}", str(self.closures_by_reason.get(reason, 0)))
+                 for reason in ClosureReason]
+        rows += [("Feedback responses", str(self.feedback_responses)),
+                 ("Average satisfaction (1–5)",
+                  "" if self.satisfaction_average is None else f"{self.satisfaction_average:.1f}")]
+        return rows
+
+
+def referrer_report(
+    session: Session, period: ReportPeriod, *, referrer: str | None = None
+) -> ReferrerReport:
+    """The referrer report for `period`, for one referring organisation or all of them.
+
+    Eight aggregate statements, whatever the number of cases.
+    """
+    def scoped(query: Select) -> Select:
+        return query.where(Case.referrer_organisation == referrer) if referrer else query
+
+    in_period = Case.received_on.between(period.starts_on, period.ends_on)
+    received, in_time, late, not_contacted = session.execute(
+        scoped(
+            select(
+                func.count(Case.id),
+                func.coalesce(func.sum(case((Case.first_contact_on <= Case.first_contact_due_on, 1), else_=0)), 0),
+                func.coalesce(func.sum(case((Case.first_contact_on > Case.first_contact_due_on, 1), else_=0)), 0),
+                func.coalesce(func.sum(case((Case.first_contact_on.is_(None), 1), else_=0)), 0),
+            ).where(in_period)
+        )
+    ).one()
+
+    participation = and_(
+        Consent.purpose == ConsentPurpose.PARTICIPATION,
+        Party.role.in_((PartyRole.HARMED_PERSON, PartyRole.PERSON_RESPONSIBLE)),
+    )
+    consent_join = (
+        select()
+        .select_from(Consent)
+        .join(Party, Consent.party_id == Party.id)
+        .join(Case, Consent.case_id == Case.id)
+        .where(in_period, participation)
+    )
+    consented_any = session.scalar(
+        scoped(consent_join.add_columns(func.count(distinct(Consent.case_id))))
+    ) or 0
+    consented_by_role = {
+        PartyRole(role): count
+        for role, count in session.execute(
+            scoped(consent_join.add_columns(Party.role, func.count(distinct(Consent.case_id))))
+            .group_by(Party.role)
+        )
+    }
+
+    start_at = london_to_utc(period.starts_on, dt.time())
+    end_at = london_to_utc(period.ends_on + dt.timedelta(days=1), dt.time())
+    interventions_by_type = {
+        InterventionType(kind): count
+        for kind, count in session.execute(
+            scoped(
+                select(Case.intervention_type, func.count(distinct(Case.id)))
+                .join(CaseStatusChange, CaseStatusChange.case_id == Case.id)
+                .where(
+                    CaseStatusChange.to_status == CaseStatus.INTERVENTION,
+                    CaseStatusChange.changed_at >= start_at,
+                    CaseStatusChange.changed_at < end_at,
+                    Case.intervention_type.is_not(None),
+                )
+                .group_by(Case.intervention_type)
+            )
+        )
+    }
+
+    agreements_made = session.scalar(
+        scoped(
+            select(func.count(OutcomeAgreement.id))
+            .join(Case, OutcomeAgreement.case_id == Case.id)
+            .where(OutcomeAgreement.agreed_on.between(period.starts_on, period.ends_on))
+        )
+    ) or 0
+
+    closed_in_period = Case.closed_on.between(period.starts_on, period.ends_on)
+    action_of_agreement = AgreementAction.agreement_id == OutcomeAgreement.id
+    agreements_completed = session.scalar(
+        scoped(
+            select(func.count(OutcomeAgreement.id))
+            .join(Case, OutcomeAgreement.case_id == Case.id)
+            .where(
+                closed_in_period,
+                exists().where(action_of_agreement),
+                ~exists().where(action_of_agreement, AgreementAction.status != ActionStatus.DONE),
+            )
+        )
+    ) or 0
+
+    closures_by_reason = {
+        ClosureReason(reason): count
+        for reason, count in session.execute(
+            scoped(
+                select(Case.closure_reason, func.count(Case.id))
+                .where(closed_in_period)
+                .group_by(Case.closure_reason)
+            )
+        )
+    }
+
+    responses, average = session.execute(
+        scoped(
+            select(func.count(Feedback.id), func.avg(Feedback.satisfaction))
+            .join(Case, Feedback.case_id == Case.id)
+            .where(Feedback.given_on.between(period.starts_on, period.ends_on))
+        )
+    ).one()
+
+    return ReferrerReport(
+        period=period,
+        referrer=referrer,
+        received=received,
+        first_contact_in_time=int(in_time),
+        first_contact_late=int(late),
+        not_yet_contacted=int(not_contacted),
+        consented_any=consented_any,
+        consented_by_role=consented_by_role,
+        interventions_by_type=interventions_by_type,
+        agreements_made=agreements_made,
+        agreements_completed=agreements_completed,
+        closures_by_reason=closures_by_reason,
+        feedback_responses=responses,
+        satisfaction_average=round(float(average), 2) if average is not None else None,
+    )
