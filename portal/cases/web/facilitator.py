@@ -1,0 +1,3 @@
+"""Case pages: facilitator."""
+
+from portal.cases.web.blueprint import bp  # noqa: F401

@@ -1,0 +1,3 @@
+"""Case pages: reports."""
+
+from portal.cases.web.blueprint import bp  # noqa: F401
