@@ -11,6 +11,7 @@ from flask import Flask, current_app
 from flask.cli import AppGroup
 from sqlalchemy.orm import Session
 
+from portal.cases.demo import load_demo_cases
 from portal.core import account_services, clock, settings
 from portal.core.accounts import Role, count_users, find_user_by_email
 from portal.core.errors import RuleViolation
@@ -54,7 +55,9 @@ def ensure_demo_database(session: Session, *, environment: str) -> None:
     settings.set_setting(session, settings.DEMO_DATABASE, True)
 
 
-def load(session: Session, *, environment: str, now: dt.datetime, seed: int = 2026) -> list[DemoAccount]:
+def load(
+    session: Session, *, environment: str, now: dt.datetime, seed: int = 2026, case_count: int = 300
+) -> list[DemoAccount]:
     """Create the demo accounts (and later modules' demo data) if missing. Idempotent."""
     ensure_demo_database(session, environment=environment)
     password_hash = hash_password(DEMO_PASSWORD)
@@ -77,6 +80,14 @@ def load(session: Session, *, environment: str, now: dt.datetime, seed: int = 20
                 password_hash=password_hash, now=now,
             )
             created.append(DemoAccount(email, name, (Role.VOLUNTEER,)))
+    # The main demo volunteer comes first: the case loader gives them the largest share of cases.
+    volunteers = [find_user_by_email(session, "volunteer@example.org")] + [
+        find_user_by_email(session, f"volunteer{number:02d}@example.org") for number in range(1, EXTRA_VOLUNTEERS + 1)
+    ]
+    load_demo_cases(
+        session, coordinator=find_user_by_email(session, "coordinator@example.org"),
+        volunteers=volunteers, now=now, seed=seed, count=case_count,
+    )
     return created
 
 

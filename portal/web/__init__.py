@@ -3,7 +3,6 @@
 from flask import Flask
 
 from portal.cases import web as cases_web
-
 from portal.web import account, admin, auth, dev, errors, home, security, templating
 
 

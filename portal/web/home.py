@@ -5,7 +5,10 @@ from __future__ import annotations
 from flask import Blueprint, redirect, render_template, url_for
 from flask_login import current_user
 
+from portal.cases import queries as case_queries
+from portal.core import clock
 from portal.core.accounts import Role
+from portal.extensions import db
 from portal.web.decorators import role_required
 
 bp = Blueprint("home", __name__)
@@ -30,13 +33,14 @@ def index():
     return redirect(url_for(HOME_ENDPOINTS[role]))
 
 
-def _home(role: Role):
+def _home(role: Role, **panels):
     others = [r for r in current_user.sorted_roles if r is not role]
     return render_template(
         f"home/{role.value}.html",
         title=f"{role.label} home",
         role=role,
         other_homes=[(r, url_for(HOME_ENDPOINTS[r])) for r in others],
+        **panels,
     )
 
 
@@ -49,7 +53,10 @@ def admin():
 @bp.route("/coordinator")
 @role_required(Role.COORDINATOR)
 def coordinator():
-    return _home(Role.COORDINATOR)
+    return _home(
+        Role.COORDINATOR,
+        overdue=case_queries.list_overdue_first_contacts(db.session, today=clock.today(), limit=10),
+    )
 
 
 @bp.route("/trainer")
@@ -61,7 +68,7 @@ def trainer():
 @bp.route("/volunteer")
 @role_required(Role.VOLUNTEER)
 def volunteer():
-    return _home(Role.VOLUNTEER)
+    return _home(Role.VOLUNTEER, my_cases=case_queries.list_my_cases(db.session, current_user, on=clock.today()))
 
 
 @bp.route("/applicant")

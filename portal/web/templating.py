@@ -46,6 +46,11 @@ def _navigation() -> dict:
     items: list[tuple[str, str]] = []
     if current_user.is_authenticated:
         items.append(("Home", url_for("home.index")))
+        if current_user.has_role(Role.COORDINATOR):
+            items.append(("Cases", url_for("cases.index")))
+            items.append(("Referrer reports", url_for("cases.reports")))
+        if current_user.has_role(Role.VOLUNTEER):
+            items.append(("My cases", url_for("cases.my_cases")))
         if current_user.has_role(Role.ADMIN):
             items.append(("People", url_for("admin.users")))
             items.append(("Audit log", url_for("admin.audit_log")))

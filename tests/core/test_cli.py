@@ -76,10 +76,10 @@ def test_a_failing_job_is_rolled_back_and_the_others_still_run(session):
 
 
 def test_demo_load_creates_every_role_once_and_flags_the_database(session):
-    demo.load(session, environment="development", now=FIXED_NOW)
+    demo.load(session, environment="development", now=FIXED_NOW, case_count=20)
     session.commit()
     count = session.scalar(select(func.count(User.id)))
-    demo.load(session, environment="development", now=FIXED_NOW)
+    demo.load(session, environment="development", now=FIXED_NOW, case_count=20)
     assert session.scalar(select(func.count(User.id))) == count
     assert get_setting(session, DEMO_DATABASE) is True
     roles = set().union(*(u.roles for u in session.scalars(select(User))))
