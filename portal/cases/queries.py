@@ -174,21 +174,29 @@ def list_overdue_first_contacts(session: Session, *, today: dt.date, limit: int 
     )
 
 
-def list_referrers(session: Session) -> list[str]:
-    """Every referring organisation on record, for the filter and report choices."""
-    return list(
-        session.scalars(
-            select(Case.referrer_organisation)
-            .where(Case.referrer_organisation.is_not(None))
-            .distinct()
-            .order_by(Case.referrer_organisation)
+def _distinct_values(session: Session, column) -> list[str]:
+    """The distinct non-null values of an indexed column, in order.
+
+    A recursive "loose index scan" reads one index entry per value, not every case: with 100,000
+    cases a plain DISTINCT scans the whole table on every page that shows the filter.
+    """
+    values = select(func.min(column).label("value")).cte("distinct_values", recursive=True)
+    values = values.union_all(
+        select(select(func.min(column)).where(column > values.c.value).scalar_subquery()).where(
+            values.c.value.is_not(None)
         )
     )
+    return list(session.scalars(select(values.c.value).where(values.c.value.is_not(None))))
+
+
+def list_referrers(session: Session) -> list[str]:
+    """Every referring organisation on record, in order, for the filter and report choices."""
+    return _distinct_values(session, Case.referrer_organisation)
 
 
 def list_districts(session: Session) -> list[str]:
-    """Every district with a case, for the filter choices."""
-    return list(session.scalars(select(Case.district).distinct().order_by(Case.district)))
+    """Every district with a case, in order, for the filter choices."""
+    return _distinct_values(session, Case.district)
 
 
 # ---------------------------------------------------------------------------------------------
@@ -703,7 +711,7 @@ def referrer_report(
 ) -> ReferrerReport:
     """The referrer report for `period`, for one referring organisation or all of them.
 
-    Eight aggregate statements, whatever the number of cases.
+    Seven aggregate statements, whatever the number of cases.
     """
     def scoped(query: Select) -> Select:
         return query.where(Case.referrer_organisation == referrer) if referrer else query
@@ -724,22 +732,33 @@ def referrer_report(
         Consent.purpose == ConsentPurpose.PARTICIPATION,
         Party.role.in_((PartyRole.HARMED_PERSON, PartyRole.PERSON_RESPONSIBLE)),
     )
-    consent_join = (
-        select()
+    # One pass over the consents: per case, did a harmed person / a person responsible consent?
+    per_case = scoped(
+        select(
+            Consent.case_id,
+            func.max(case((Party.role == PartyRole.HARMED_PERSON, 1), else_=0)).label("harmed"),
+            func.max(case((Party.role == PartyRole.PERSON_RESPONSIBLE, 1), else_=0)).label("responsible"),
+        )
         .select_from(Consent)
         .join(Party, Consent.party_id == Party.id)
         .join(Case, Consent.case_id == Case.id)
         .where(in_period, participation)
-    )
-    consented_any = session.scalar(
-        scoped(consent_join.add_columns(func.count(distinct(Consent.case_id))))
-    ) or 0
+        .group_by(Consent.case_id)
+    ).subquery()
+    consented_any, harmed_count, responsible_count = session.execute(
+        select(
+            func.count(),
+            func.coalesce(func.sum(per_case.c.harmed), 0),
+            func.coalesce(func.sum(per_case.c.responsible), 0),
+        ).select_from(per_case)
+    ).one()
     consented_by_role = {
-        PartyRole(role): count
-        for role, count in session.execute(
-            scoped(consent_join.add_columns(Party.role, func.count(distinct(Consent.case_id))))
-            .group_by(Party.role)
+        role: int(count)
+        for role, count in (
+            (PartyRole.HARMED_PERSON, harmed_count),
+            (PartyRole.PERSON_RESPONSIBLE, responsible_count),
         )
+        if count
     }
 
     start_at = london_to_utc(period.starts_on, dt.time())
