@@ -53,7 +53,7 @@ lint: install-test ## ruff
 	$(BIN)/ruff check portal tests bench app.py
 
 bench: install-test ## Run the benchmarks against their targets
-	@for script in bench/*.py; do [ -f "$$script" ] && $(BIN)/python "$$script"; done; true
+	@for script in bench/[!_]*.py; do $(BIN)/python "$$script" || exit 1; done
 
 clean: ## Remove the virtualenv, node_modules, built assets and the development database
 	rm -rf $(VENV) node_modules static/build instance
