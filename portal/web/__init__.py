@@ -3,6 +3,7 @@
 from flask import Flask
 
 from portal.cases import web as cases_web
+from portal.volunteers import web as volunteers_web
 from portal.web import account, admin, auth, dev, errors, home, security, templating
 
 
@@ -17,5 +18,6 @@ def register(app: Flask) -> None:
     app.register_blueprint(account.bp)
     app.register_blueprint(admin.bp)
     app.register_blueprint(cases_web.bp)
+    app.register_blueprint(volunteers_web.bp)
     if app.config.get("DEVELOPMENT"):
         app.register_blueprint(dev.bp)

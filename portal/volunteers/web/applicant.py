@@ -1,0 +1,3 @@
+"""Volunteer pages: applicant."""
+
+from portal.volunteers.web.blueprint import bp  # noqa: F401

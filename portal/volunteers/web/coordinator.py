@@ -1,0 +1,3 @@
+"""Volunteer pages: coordinator."""
+
+from portal.volunteers.web.blueprint import bp  # noqa: F401
