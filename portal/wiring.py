@@ -1,13 +1,15 @@
 """connect_handlers(): connect every module's signal receivers and jobs. Flask-free.
 
-Every entry point calls it: the factory, CLI jobs and plain scripts. Receivers connect when their
-`handlers.py` is imported, so importing them here, at the top, is the wiring; connecting twice is
-harmless. Modules that add handlers list them in HANDLER_MODULES.
+Every entry point calls it: the factory, CLI jobs and plain scripts. Receivers and jobs register
+when their `handlers.py` is imported, so importing them here, at the top, is the wiring; calling it
+twice is harmless.
 """
 
 from types import ModuleType
 
-HANDLER_MODULES: tuple[ModuleType, ...] = ()
+from portal.volunteers import handlers as volunteer_handlers
+
+HANDLER_MODULES: tuple[ModuleType, ...] = (volunteer_handlers,)
 
 
 def connect_handlers() -> tuple[ModuleType, ...]:
