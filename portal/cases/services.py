@@ -12,8 +12,7 @@ import datetime as dt
 from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, field
 
-from sqlalchemy import func, insert, select, update
-from sqlalchemy.exc import IntegrityError
+from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
 from portal.cases import permissions, signals
@@ -56,7 +55,7 @@ from portal.cases.models import (
     SensitiveKind,
     SessionType,
 )
-from portal.core import audit, settings
+from portal.core import audit, numbering, settings
 from portal.core.accounts import Role, User
 from portal.core.audit import AuditEntry
 from portal.core.clock import LONDON, add_working_days
@@ -254,27 +253,7 @@ def _actor_id(actor: User | None) -> int | None:
 
 
 def _take_case_number(session: Session, year: int) -> int:
-    # One UPDATE both increments and locks this year's counter row until commit (PostgreSQL row
-    # lock; SQLite write lock), so referrals recorded at the same moment wait for each other and
-    # never share a number. It is SELECT ... FOR UPDATE and the increment in one statement, and on
-    # SQLite it takes the write lock first, so two writers queue instead of deadlocking.
-    counters = CaseReferenceCounter.__table__
-    for _attempt in range(3):
-        taken = session.execute(
-            update(counters)
-            .where(counters.c.year == year)
-            .values(last_number=counters.c.last_number + 1)
-            .returning(counters.c.last_number)
-        ).scalar_one_or_none()
-        if taken is not None:
-            return taken
-        try:
-            with session.begin_nested():
-                session.execute(insert(counters).values(year=year, last_number=1))
-            return 1
-        except IntegrityError:
-            continue  # another transaction created this year's counter first: increment theirs
-    raise RuntimeError(f"could not take a case number for {year}")
+    return numbering.take_yearly_number(session, CaseReferenceCounter.__table__, year)
 
 
 def format_reference(year: int, number: int) -> str:

@@ -16,11 +16,11 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any
 
-from sqlalchemy import delete, insert, select, update
+from sqlalchemy import delete, select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
-from portal.core import audit, outbox, settings
+from portal.core import audit, numbering, outbox, settings
 from portal.core.accounts import User, normalise_email
 from portal.core.clock import LONDON
 from portal.core.errors import NotFound, PermissionDenied, RuleViolation, ValidationFailed, transition_error
@@ -521,23 +521,7 @@ def _load_visible(session: Session, application_id: int, actor: User, *, for_upd
 
 
 def _take_number(session: Session, year: int) -> int:
-    counters = ApplicationReferenceCounter.__table__
-    for _attempt in range(3):
-        taken = session.execute(
-            update(counters)
-            .where(counters.c.year == year)
-            .values(last_number=counters.c.last_number + 1)
-            .returning(counters.c.last_number)
-        ).scalar_one_or_none()
-        if taken is not None:
-            return taken
-        try:
-            with session.begin_nested():
-                session.execute(insert(counters).values(year=year, last_number=1))
-            return 1
-        except IntegrityError:
-            continue  # another transaction created this year's counter first: increment theirs
-    raise RuntimeError(f"could not take an application number for {year}")
+    return numbering.take_yearly_number(session, ApplicationReferenceCounter.__table__, year)
 
 
 def format_reference(year: int, number: int) -> str:
