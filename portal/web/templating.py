@@ -49,6 +49,9 @@ def _navigation() -> dict:
         if current_user.has_role(Role.COORDINATOR):
             items.append(("Cases", url_for("cases.index")))
             items.append(("Referrer reports", url_for("cases.reports")))
+            items.append(("Volunteer applications", url_for("volunteers.queue")))
+        if current_user.has_role(Role.APPLICANT):
+            items.append(("Your application", url_for("volunteers.application")))
         if current_user.has_role(Role.VOLUNTEER):
             items.append(("My cases", url_for("cases.my_cases")))
         if current_user.has_role(Role.ADMIN):
