@@ -20,7 +20,7 @@ from sqlalchemy import (
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from portal.core.accounts import User
-from portal.core.db import Base, utcnow
+from portal.core.db import Base, string_enum, utcnow
 
 # Words that read better with a hyphen than with the space an underscore becomes.
 _LABELS = {
@@ -43,14 +43,8 @@ class LabelledEnum(enum.StrEnum):
         return _LABELS.get(self.value, self.value.replace("_", " "))
 
 
-def _values(enum_class: type[enum.Enum]) -> list[str]:
-    return [member.value for member in enum_class]
-
-
 def _enum(enum_class: type[enum.Enum], length: int = 40) -> Enum:
-    return Enum(
-        enum_class, native_enum=False, length=length, values_callable=_values, validate_strings=True
-    )
+    return string_enum(enum_class, length)
 
 
 class CaseStatus(LabelledEnum):

@@ -10,10 +10,10 @@ import enum
 import hashlib
 import secrets
 
-from sqlalchemy import Enum, ForeignKey, String, UniqueConstraint, false, func, select
+from sqlalchemy import ForeignKey, String, UniqueConstraint, false, func, select
 from sqlalchemy.orm import Mapped, Session, mapped_column, relationship
 
-from portal.core.db import Base, utcnow
+from portal.core.db import Base, string_enum, utcnow
 
 
 class Role(enum.StrEnum):
@@ -28,10 +28,6 @@ class Role(enum.StrEnum):
     @property
     def label(self) -> str:
         return self.value.capitalize()
-
-
-def _values(enum_class: type[enum.Enum]) -> list[str]:
-    return [member.value for member in enum_class]
 
 
 ROLE_ORDER = [Role.ADMIN, Role.COORDINATOR, Role.TRAINER, Role.VOLUNTEER, Role.APPLICANT]
@@ -116,7 +112,7 @@ class UserRole(Base):
         ForeignKey("users.id", ondelete="CASCADE"), primary_key=True
     )
     role: Mapped[Role] = mapped_column(
-        Enum(Role, native_enum=False, length=20, values_callable=_values), primary_key=True
+        string_enum(Role, 20), primary_key=True
     )
     granted_at: Mapped[dt.datetime] = mapped_column(default=utcnow)
 

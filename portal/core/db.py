@@ -3,9 +3,10 @@
 from __future__ import annotations
 
 import datetime as dt
+import enum
 import sqlite3
 
-from sqlalchemy import DateTime, Engine, MetaData, event
+from sqlalchemy import DateTime, Engine, Enum, MetaData, event
 from sqlalchemy.orm import DeclarativeBase, registry
 from sqlalchemy.types import TypeDecorator
 
@@ -46,6 +47,17 @@ class Base(DeclarativeBase):
         metadata=MetaData(naming_convention=NAMING_CONVENTION),
         type_annotation_map={dt.datetime: UTCDateTime},
     )
+
+
+def string_enum(enum_class: type[enum.Enum], length: int) -> Enum:
+    """A column type storing a Python enum's values (not names) as plain strings on every database."""
+    return Enum(
+        enum_class, native_enum=False, length=length, values_callable=_enum_values, validate_strings=True
+    )
+
+
+def _enum_values(enum_class: type[enum.Enum]) -> list[str]:
+    return [member.value for member in enum_class]
 
 
 def utcnow() -> dt.datetime:

@@ -11,17 +11,11 @@ from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from portal.cases.models import LabelledEnum
 from portal.core.accounts import User
-from portal.core.db import Base, utcnow
-
-
-def _values(enum_class: type[enum.Enum]) -> list[str]:
-    return [member.value for member in enum_class]
+from portal.core.db import Base, string_enum, utcnow
 
 
 def _enum(enum_class: type[enum.Enum], length: int = 30) -> Enum:
-    return Enum(
-        enum_class, native_enum=False, length=length, values_callable=_values, validate_strings=True
-    )
+    return string_enum(enum_class, length)
 
 
 class ApplicationStatus(LabelledEnum):
