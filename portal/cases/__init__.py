@@ -34,7 +34,8 @@ queries (reads; a fixed number of statements each)
     get_case, find_case_by_reference, list_cases(CaseFilter, today=, page=) -> CasePage,
     list_overdue_first_contacts, list_referrers, list_districts, list_my_cases(user, on=),
     get_case_for_facilitator(case_id, user, on=) -> FacilitatorCaseView,
-    list_case_timeline(case_id, viewer=), list_case_views(case_id) -> AuditPage,
+    list_case_timeline(case_id, viewer=), list_case_timeline_page(case_id, viewer=, page=) -> (events, page, pages),
+    list_case_views(case_id) -> AuditPage,
     referrer_report(ReportPeriod, referrer=None) -> ReferrerReport
 permissions (pure predicates): can_view_case(user, case, on=), can_manage_cases, can_see_restricted, ...
 signals: allocation_requested (veto), case_allocated, allocation_ended, case_status_changed, case_closed

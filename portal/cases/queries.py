@@ -467,6 +467,9 @@ def _party_label(party: Party) -> str:
     return f"{party.name} ({party.role.label})"
 
 
+TIMELINE_PAGE_SIZE = 25
+
+
 def list_case_timeline(session: Session, case_id: int, *, viewer: User) -> list[TimelineEvent]:
     """Everything that happened on a case, oldest first, in one list: status changes, allocations,
     contact attempts, consents, risk assessments, notes the viewer may read, sessions, the agreement
@@ -474,15 +477,87 @@ def list_case_timeline(session: Session, case_id: int, *, viewer: User) -> list[
     contact details. A fixed number of statements per call. Raises NotFound.
     """
     case_ = get_case(session, case_id)
+    return sorted(_timeline_events(session, case_.id, viewer=viewer, limit=None), key=_timeline_key)
+
+
+def list_case_timeline_page(
+    session: Session, case_id: int, *, viewer: User, page: int = 1, per_page: int = TIMELINE_PAGE_SIZE
+) -> tuple[list[TimelineEvent], int, int]:
+    """One page of the case timeline, newest first: `(events, page, pages)`. `page` is clamped to
+    1..pages (there is always at least one page, perhaps empty). Raises NotFound.
+
+    Merge then slice: one statement counts every source's events; then each source is read newest
+    first with LIMIT page * per_page (a row that gives two events, like an allocation's start and
+    end, is ordered by its newer one), the events are merged, sorted newest first and the page is
+    sliced off. So a call runs a fixed number of statements, and each reads at most
+    page * per_page rows whatever the number of events on the case.
+    """
+    case_ = get_case(session, case_id)
+    per_page = max(1, per_page)
+    total = _count_timeline_events(session, case_.id, viewer=viewer)
+    pages = max(1, -(-total // per_page))
+    page = min(max(1, page), pages)
+    events = _timeline_events(session, case_.id, viewer=viewer, limit=page * per_page)
+    events.sort(key=_timeline_key, reverse=True)
+    start = (page - 1) * per_page
+    return events[start:start + per_page], page, pages
+
+
+def _timeline_key(event: TimelineEvent):
+    # Same day: timed events first, in time order; then events known only by their date.
+    return (event.on, event.at is None, event.at or dt.datetime.min.replace(tzinfo=dt.UTC))
+
+
+def _count_timeline_events(session: Session, case_id: int, *, viewer: User) -> int:
+    """How many events the timeline of a case holds for this viewer, in one statement."""
+
+    def count(model, *conditions):
+        return select(func.count()).select_from(model).where(*conditions).scalar_subquery()
+
+    counts = [
+        count(CaseStatusChange, CaseStatusChange.case_id == case_id),
+        count(Allocation, Allocation.case_id == case_id),
+        count(Allocation, Allocation.case_id == case_id, Allocation.ends_on.is_not(None)),
+        count(ContactAttempt, ContactAttempt.case_id == case_id),
+        count(Consent, Consent.case_id == case_id),
+        count(Consent, Consent.case_id == case_id, Consent.withdrawn_on.is_not(None)),
+        count(RiskAssessment, RiskAssessment.case_id == case_id),
+        count(CaseNote, CaseNote.case_id == case_id,
+              CaseNote.visibility.in_(permissions.visible_note_kinds(viewer))),
+        count(CaseSession, CaseSession.case_id == case_id),
+        count(OutcomeAgreement, OutcomeAgreement.case_id == case_id),
+        select(func.count()).select_from(AgreementAction)
+        .join(OutcomeAgreement, AgreementAction.agreement_id == OutcomeAgreement.id)
+        .where(*_changed_action_conditions(case_id)).scalar_subquery(),
+        count(Feedback, Feedback.case_id == case_id),
+    ]
+    return sum(session.execute(select(*counts)).one())
+
+
+def _changed_action_conditions(case_id: int) -> list:
+    return [
+        OutcomeAgreement.case_id == case_id,
+        AgreementAction.status != ActionStatus.OPEN,
+        AgreementAction.status_changed_on.is_not(None),
+    ]
+
+
+def _timeline_events(session: Session, case_id: int, *, viewer: User, limit: int | None) -> list[TimelineEvent]:
+    """The timeline's events, unsorted. With `limit`, each source gives at most its `limit` newest
+    rows, so the `limit` newest events overall are all in the result."""
     london = _london_date
     events: list[TimelineEvent] = []
 
+    def newest(query: Select, *order) -> Select:
+        return query if limit is None else query.order_by(*order).limit(limit)
+
     # Names are selected as columns: loading User objects would also load their roles.
-    for change, changed_by in session.execute(
+    for change, changed_by in session.execute(newest(
         select(CaseStatusChange, User.name)
         .outerjoin(User, CaseStatusChange.changed_by_id == User.id)
-        .where(CaseStatusChange.case_id == case_.id)
-    ):
+        .where(CaseStatusChange.case_id == case_id),
+        CaseStatusChange.changed_at.desc(), CaseStatusChange.id.desc(),
+    )):
         who = f" by {changed_by}" if changed_by else ""
         if change.from_status is None:
             summary = f"Referral recorded{who}"
@@ -490,11 +565,14 @@ def list_case_timeline(session: Session, case_id: int, *, viewer: User) -> list[
             summary = f"Moved from {change.from_status.label} to {change.to_status.label}{who}"
         events.append(TimelineEvent(london(change.changed_at), change.changed_at, "status", summary, change.reason))
 
-    for allocation, name in session.execute(
+    for allocation, name in session.execute(newest(
         select(Allocation, User.name)
         .join(User, Allocation.user_id == User.id)
-        .where(Allocation.case_id == case_.id)
-    ):
+        .where(Allocation.case_id == case_id),
+        # An allocation's newest event is its end, when it has ended.
+        func.coalesce(Allocation.ends_on, Allocation.starts_on).desc(), Allocation.ends_on.is_(None),
+        Allocation.created_at.desc(), Allocation.id.desc(),
+    )):
         events.append(
             TimelineEvent(allocation.starts_on, allocation.created_at, "allocation",
                           f"{name} allocated as {allocation.role.label}")
@@ -505,10 +583,11 @@ def list_case_timeline(session: Session, case_id: int, *, viewer: User) -> list[
                               allocation.ended_reason)
             )
 
-    for attempt in session.scalars(
-        select(ContactAttempt).where(ContactAttempt.case_id == case_.id)
-        .options(joinedload(ContactAttempt.party))
-    ):
+    for attempt in session.scalars(newest(
+        select(ContactAttempt).where(ContactAttempt.case_id == case_id)
+        .options(joinedload(ContactAttempt.party)),
+        ContactAttempt.attempted_at.desc(), ContactAttempt.id.desc(),
+    )):
         events.append(
             TimelineEvent(
                 london(attempt.attempted_at), attempt.attempted_at, "contact",
@@ -517,9 +596,10 @@ def list_case_timeline(session: Session, case_id: int, *, viewer: User) -> list[
             )
         )
 
-    for consent in session.scalars(
-        select(Consent).where(Consent.case_id == case_.id).options(joinedload(Consent.party))
-    ):
+    for consent in session.scalars(newest(
+        select(Consent).where(Consent.case_id == case_id).options(joinedload(Consent.party)),
+        func.coalesce(Consent.withdrawn_on, Consent.given_on).desc(), Consent.id.desc(),
+    )):
         what = consent.purpose.label
         if consent.intervention_type:
             what += f" ({consent.intervention_type.label})"
@@ -533,23 +613,25 @@ def list_case_timeline(session: Session, case_id: int, *, viewer: User) -> list[
                               f"{_party_label(consent.party)} withdrew consent: {what}")
             )
 
-    for stage, rating, proceed, assessed_on in session.execute(
+    for stage, rating, proceed, assessed_on in session.execute(newest(
         select(RiskAssessment.stage, RiskAssessment.rating, RiskAssessment.proceed,
                RiskAssessment.assessed_on)
-        .where(RiskAssessment.case_id == case_.id)
-    ):
+        .where(RiskAssessment.case_id == case_id),
+        RiskAssessment.assessed_on.desc(), RiskAssessment.id.desc(),
+    )):
         decision = "proceed" if proceed else "do not proceed"
         events.append(
             TimelineEvent(assessed_on, None, "risk",
                           f"{stage.label.capitalize()} risk assessment: {rating.label} risk, {decision}")
         )
 
-    for note, author in session.execute(
+    for note, author in session.execute(newest(
         select(CaseNote, User.name)
         .outerjoin(User, CaseNote.author_id == User.id)
-        .where(CaseNote.case_id == case_.id,
-               CaseNote.visibility.in_(permissions.visible_note_kinds(viewer)))
-    ):
+        .where(CaseNote.case_id == case_id,
+               CaseNote.visibility.in_(permissions.visible_note_kinds(viewer))),
+        CaseNote.written_at.desc(), CaseNote.id.desc(),
+    )):
         kind = "" if note.visibility is NoteVisibility.GENERAL else f"{note.visibility.label} "
         author = author or "someone"
         events.append(
@@ -557,43 +639,51 @@ def list_case_timeline(session: Session, case_id: int, *, viewer: User) -> list[
                           f"{kind.capitalize()}{'note' if kind else 'Note'} by {author}", note.text)
         )
 
-    for record in session.scalars(select(CaseSession).where(CaseSession.case_id == case_.id)):
+    for record in session.scalars(newest(
+        select(CaseSession).where(CaseSession.case_id == case_id),
+        CaseSession.held_on.desc(), CaseSession.id.desc(),
+    )):
         events.append(
             TimelineEvent(record.held_on, None, "session",
                           f"{record.session_type.label.capitalize()} ({record.duration_minutes} minutes)",
                           record.attendees)
         )
 
-    agreement = session.scalar(
-        select(OutcomeAgreement).where(OutcomeAgreement.case_id == case_.id)
-        .options(selectinload(OutcomeAgreement.actions))
+    # The agreement with its number of actions, then the actions whose status changed (bounded).
+    action_count = (
+        select(func.count()).select_from(AgreementAction)
+        .where(AgreementAction.agreement_id == OutcomeAgreement.id)
+        .scalar_subquery()
     )
-    if agreement is not None:
+    found = session.execute(
+        select(OutcomeAgreement.agreed_on, action_count).where(OutcomeAgreement.case_id == case_id)
+    ).first()
+    if found is not None:
+        agreed_on, how_many = found
         events.append(
-            TimelineEvent(agreement.agreed_on, None, "agreement",
-                          f"Outcome agreement made with {len(agreement.actions)} action(s)")
+            TimelineEvent(agreed_on, None, "agreement", f"Outcome agreement made with {how_many} action(s)")
         )
-        for action in agreement.actions:
-            if action.status is not ActionStatus.OPEN and action.status_changed_on:
-                events.append(
-                    TimelineEvent(action.status_changed_on, None, "agreement",
-                                  f"Action marked {action.status.label}: {action.description}")
-                )
+    for status, changed_on, description in session.execute(newest(
+        select(AgreementAction.status, AgreementAction.status_changed_on, AgreementAction.description)
+        .join(OutcomeAgreement, AgreementAction.agreement_id == OutcomeAgreement.id)
+        .where(*_changed_action_conditions(case_id)),
+        AgreementAction.status_changed_on.desc(), AgreementAction.id.desc(),
+    )):
+        events.append(
+            TimelineEvent(changed_on, None, "agreement", f"Action marked {status.label}: {description}")
+        )
 
-    for feedback in session.scalars(
-        select(Feedback).where(Feedback.case_id == case_.id).options(joinedload(Feedback.party))
-    ):
+    for feedback in session.scalars(newest(
+        select(Feedback).where(Feedback.case_id == case_id).options(joinedload(Feedback.party)),
+        Feedback.given_on.desc(), Feedback.id.desc(),
+    )):
         events.append(
             TimelineEvent(feedback.given_on, None, "feedback",
                           f"Feedback from {_party_label(feedback.party)}: satisfaction {feedback.satisfaction} of 5",
                           feedback.comments)
         )
 
-    # Same day: timed events first, in time order; then events known only by their date.
-    return sorted(
-        events,
-        key=lambda event: (event.on, event.at is None, event.at or dt.datetime.min.replace(tzinfo=dt.UTC)),
-    )
+    return events
 
 
 def _london_date(moment: dt.datetime) -> dt.date:

@@ -436,3 +436,58 @@ def test_consent_for_other_purposes_does_not_count_as_uptake(session):
     case = make_case(session, received_on=dt.date(2026, 11, 2))
     make_consent(session, harmed(case), purpose=ConsentPurpose.CONTACT)
     assert queries.referrer_report(session, ReportPeriod.month(2026, 11)).consented_any == 0
+
+
+# --- the paged timeline ------------------------------------------------------------------------------
+
+
+def _case_with_events(session, how_many: int):
+    """A case whose timeline holds exactly `how_many` events (the referral, then sessions a day apart)."""
+    coordinator = make_coordinator(session)
+    case = make_case(session, actor=coordinator)
+    existing = len(queries.list_case_timeline(session, case.id, viewer=coordinator))
+    for number in range(how_many - existing):
+        session.add(CaseSession(case_id=case.id, session_type=SessionType.PREPARATION_MEETING,
+                                held_on=TODAY + dt.timedelta(days=number + 1), duration_minutes=30 + number,
+                                attendees="Aoife", created_at=NOW))
+    session.commit()
+    assert len(queries.list_case_timeline(session, case.id, viewer=coordinator)) == how_many
+    return case, coordinator
+
+
+def test_the_paged_timeline_is_newest_first_25_a_page(session):
+    case, coordinator = _case_with_events(session, 30)
+
+    first, page, pages = queries.list_case_timeline_page(session, case.id, viewer=coordinator, page=1)
+    second, page_2, _ = queries.list_case_timeline_page(session, case.id, viewer=coordinator, page=2)
+
+    assert (len(first), page, pages) == (25, 1, 2)
+    assert (len(second), page_2) == (5, 2)
+    assert first + second == list(reversed(queries.list_case_timeline(session, case.id, viewer=coordinator)))
+    assert first[0].summary == "Preparation meeting (58 minutes)"
+
+
+def test_the_paged_timeline_clamps_a_page_out_of_range(session):
+    case, coordinator = _case_with_events(session, 30)
+
+    beyond, page, pages = queries.list_case_timeline_page(session, case.id, viewer=coordinator, page=99)
+    before, first_page, _ = queries.list_case_timeline_page(session, case.id, viewer=coordinator, page=-3)
+
+    assert (len(beyond), page, pages) == (5, 2, 2)
+    assert (len(before), first_page) == (25, 1)
+    empty_case = make_case(session)
+    assert queries.list_case_timeline_page(session, empty_case.id, viewer=coordinator, page=5)[1:] == (1, 1)
+
+
+def test_the_paged_timeline_runs_the_same_statements_for_5_or_60_events(session):
+    counts = []
+    for how_many in (5, 60):
+        case, coordinator = _case_with_events(session, how_many)
+        case_id = case.id
+        session.expunge_all()
+        coordinator = session.merge(coordinator)
+        with counting_statements(session) as statements:
+            events, page, _pages = queries.list_case_timeline_page(session, case_id, viewer=coordinator, page=2)
+            counts.append(statements())
+        assert len(events) == (5 if how_many == 5 else 25)
+    assert counts[0] == counts[1]

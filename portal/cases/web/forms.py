@@ -390,6 +390,14 @@ class AllocateForm(FlaskForm):
     submit = _submit("Allocate")
 
 
+class AllocationPartiesForm(FlaskForm):
+    party_ids = SelectMultipleField(
+        "Parties they work with", choices=[], coerce=int, widget=GovCheckboxesInput(),
+        validators=[Optional()], description="They see these people's contact details. Select all that apply.",
+    )
+    submit = _submit("Save")
+
+
 class EndAllocationForm(FlaskForm):
     reason = _area("Why is the allocation ending?", "Give the reason the allocation ends", max_length=300)
     submit = _submit("End allocation")

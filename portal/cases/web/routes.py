@@ -50,6 +50,7 @@ from portal.web.decorators import require, role_required
 
 coordinator_only = role_required(Role.COORDINATOR)
 PAGE_SIZE = 25
+TIMELINE_PAGE_SIZE = 25
 
 
 # ---------------------------------------------------------------------------------------------
@@ -305,9 +306,13 @@ def _render_detail(case: Case, move_form: forms.MoveForm, *, status: int = 200):
     services.record_case_viewed(db.session, case, current_user, restricted=True, now=_now())
     db.session.commit()
     today = clock.today()
-    timeline = queries.list_case_timeline(db.session, case.id, viewer=current_user)
+    timeline, timeline_page, timeline_pages = queries.list_case_timeline_page(
+        db.session, case.id, viewer=current_user, page=request.args.get("timeline_page", 1, type=int),
+        per_page=TIMELINE_PAGE_SIZE,
+    )
     return render_template(
         "cases/detail.html", case=case, move_form=move_form, timeline=timeline, today=today,
+        timeline_page=timeline_page, timeline_pages=timeline_pages,
         confirm=forms.ConfirmForm(), title=f"Case {case.reference}",
         # The error summary (base.html) shows the move form's errors when a move was refused.
         form=move_form if move_form.errors else None,
@@ -773,6 +778,30 @@ def end_allocation(case_id: int, allocation_id: int):
             return _done(case, "Allocation ended")
     intro = f"{allocation.user.name}, {allocation.role.label} since {allocation.starts_on:%-d %B %Y}."
     return _record_page(form, case, "End an allocation", intro=intro)
+
+
+@bp.route("/<int:case_id>/allocations/<int:allocation_id>/parties", methods=["GET", "POST"])
+@coordinator_only
+def allocation_parties(case_id: int, allocation_id: int):
+    case = _load_case(case_id)
+    allocation = _owned(Allocation, allocation_id, case)
+    name = allocation.user.name
+    # Prefilled on GET only: a POST with every box unticked sends no party_ids at all.
+    form = forms.AllocationPartiesForm(
+        data={"party_ids": sorted(allocation.party_ids)} if request.method == "GET" else None
+    )
+    form.party_ids.choices = _party_choices(case)
+    if form.validate_on_submit():
+        try:
+            services.set_allocation_parties(
+                db.session, allocation.id, form.party_ids.data or (), actor=current_user, now=_now()
+            )
+        except RuleViolation as problem:
+            _show_problems(form, problem, "party_ids")
+        else:
+            return _done(case, f"The people {name} works with are saved")
+    intro = f"{name}, {allocation.role.label} since {allocation.starts_on:%-d %B %Y}."
+    return _record_page(form, case, f"Who {name} works with", intro=intro)
 
 
 

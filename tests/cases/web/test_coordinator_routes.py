@@ -23,6 +23,7 @@ from portal.cases.models import (
     OutcomeAgreement,
     Party,
     RiskAssessment,
+    SessionType,
 )
 from portal.core import clock
 from portal.core.accounts import Role
@@ -598,3 +599,119 @@ def test_list_and_case_pages_run_the_same_number_of_statements_for_3_or_30_cases
     many_case = _rich_cases(app, 27)
     many = (_statements(app, client, "/cases/"), _statements(app, client, f"/cases/{many_case}"))
     assert few == many
+
+
+# ---------------------------------------------------------------------------------------------
+# The case page timeline, a page at a time
+
+
+def _timeline_case(app, how_many: int) -> int:
+    """A case whose timeline holds exactly `how_many` events: the referral, then sessions a day apart."""
+    setup = _case(app)
+    with app.app_context():
+        for number in range(how_many - 1):
+            db.session.add(CaseSession(
+                case_id=setup.case_id, session_type=SessionType.PREPARATION_MEETING,
+                held_on=TODAY + dt.timedelta(days=number + 1), duration_minutes=100 + number,
+                attendees="Aoife", created_at=NOW,
+            ))
+        db.session.commit()
+    return setup.case_id
+
+
+def _timeline_items(html: str) -> int:
+    return html.split('id="timeline"', 1)[1].count("govuk-!-margin-bottom-3")
+
+
+def test_the_case_page_timeline_is_paged_newest_first_keeping_the_anchor(app, client, coordinator):
+    case_id = _timeline_case(app, 30)
+
+    first = client.get(f"/cases/{case_id}").text
+    second = client.get(f"/cases/{case_id}?timeline_page=2").text
+    beyond = client.get(f"/cases/{case_id}?timeline_page=9")
+
+    assert _timeline_items(first) == 25 and _timeline_items(second) == 5
+    assert first.index("(128 minutes)") < first.index("(127 minutes)")  # newest first
+    assert "Referral recorded" not in first and "Referral recorded" in second
+    assert f'href="/cases/{case_id}?timeline_page=2#timeline"' in first
+    assert "timeline_page=1#timeline" in second and "timeline_page=3" not in second
+    assert beyond.status_code == 200 and _timeline_items(beyond.text) == 5
+
+
+def test_the_case_page_runs_the_same_statements_for_5_or_60_timeline_events(app, client, coordinator):
+    few = _timeline_case(app, 5)
+    many = _timeline_case(app, 60)
+    assert _statements(app, client, f"/cases/{few}") == _statements(app, client, f"/cases/{many}")
+    assert (_statements(app, client, f"/cases/{few}?timeline_page=2")
+            == _statements(app, client, f"/cases/{many}?timeline_page=2"))
+
+
+# ---------------------------------------------------------------------------------------------
+# The parties an allocation works with
+
+
+def _allocated(app, **kwargs) -> tuple[Setup, int]:
+    setup = _case(app, CaseStatus.ALLOCATED)
+    with app.app_context():
+        case = db.session.get(Case, setup.case_id)
+        allocation = make_allocation(db.session, case, parties=[harmed(case)], **kwargs)
+        db.session.commit()
+        return setup, allocation.id
+
+
+def _party_ids(app, allocation_id: int) -> frozenset[int]:
+    with app.app_context():
+        return db.session.get(Allocation, allocation_id).party_ids
+
+
+def test_choosing_the_parties_an_allocation_works_with(app, client, coordinator):
+    setup, allocation_id = _allocated(app)
+    url = f"/cases/{setup.case_id}/allocations/{allocation_id}/parties"
+    assert url in client.get(f"/cases/{setup.case_id}").text
+
+    form = client.get(url)
+    assert form.status_code == 200
+    assert f'value="{setup.harmed_id}" checked' in form.text
+    assert f'value="{setup.responsible_id}" checked' not in form.text
+
+    saved = client.post(url, data={"party_ids": [setup.responsible_id]})
+    assert saved.status_code == 302 and saved.headers["Location"].endswith(f"/cases/{setup.case_id}")
+    assert _party_ids(app, allocation_id) == {setup.responsible_id}
+    assert client.post(url, data={}).status_code == 302
+    assert _party_ids(app, allocation_id) == frozenset()
+
+
+def test_the_parties_of_an_ended_allocation_cannot_change(app, client, coordinator):
+    setup, allocation_id = _allocated(app, ends_on=TODAY)
+    url = f"/cases/{setup.case_id}/allocations/{allocation_id}/parties"
+    assert url not in client.get(f"/cases/{setup.case_id}").text
+    before = _changes(app)
+
+    refused = client.post(url, data={"party_ids": [setup.responsible_id]})
+
+    assert refused.status_code == 200
+    assert "There is a problem" in refused.text and "This allocation has ended" in refused.text
+    assert 'href="#party_ids"' in refused.text
+    assert _party_ids(app, allocation_id) == {setup.harmed_id} and _changes(app) == before
+    made_up = client.post(url, data={"party_ids": [999_999]})  # not one of the case's parties
+    assert made_up.status_code == 200 and "There is a problem" in made_up.text
+    assert _party_ids(app, allocation_id) == {setup.harmed_id}
+
+
+def test_the_parties_page_is_404_for_another_cases_allocation(app, client, coordinator):
+    setup, _ = _allocated(app)
+    other, other_allocation_id = _allocated(app)
+    assert client.get(f"/cases/{setup.case_id}/allocations/{other_allocation_id}/parties").status_code == 404
+    assert client.post(f"/cases/{setup.case_id}/allocations/{other_allocation_id}/parties",
+                       data={"party_ids": [setup.harmed_id]}).status_code == 404
+    assert client.get(f"/cases/{setup.case_id}/allocations/999999/parties").status_code == 404
+    assert _party_ids(app, other_allocation_id) == {other.harmed_id}
+
+
+def test_the_parties_page_is_403_for_a_volunteer(app, client, login_as):
+    setup, allocation_id = _allocated(app)
+    login_as(Role.VOLUNTEER)
+    url = f"/cases/{setup.case_id}/allocations/{allocation_id}/parties"
+    assert client.get(url).status_code == 403
+    assert client.post(url, data={"party_ids": [setup.responsible_id]}).status_code == 403
+    assert _party_ids(app, allocation_id) == {setup.harmed_id}
