@@ -12,20 +12,7 @@ import datetime as dt
 from typing import Any
 
 from portal.cases.models import Allocation, Case, NoteVisibility, Party
-from portal.core.accounts import Role
-
-
-def _is_signed_in(user: Any) -> bool:
-    return (
-        user is not None
-        and not getattr(user, "is_anonymous", False)
-        and not getattr(user, "is_deactivated", True)
-    )
-
-
-def is_coordinator(user: Any) -> bool:
-    """True for an active account holding the coordinator role."""
-    return _is_signed_in(user) and user.has_role(Role.COORDINATOR)
+from portal.core.accounts import is_coordinator, is_signed_in
 
 
 def can_manage_cases(user: Any) -> bool:
@@ -35,7 +22,7 @@ def can_manage_cases(user: Any) -> bool:
 
 def current_allocation(user: Any, case: Case, *, on: dt.date) -> Allocation | None:
     """The user's allocation on `case` that is current on `on`, or None."""
-    if not _is_signed_in(user):
+    if not is_signed_in(user):
         return None
     for allocation in case.allocations:
         if allocation.user_id == user.id and allocation.is_current_on(on):

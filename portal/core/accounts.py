@@ -9,6 +9,7 @@ import datetime as dt
 import enum
 import hashlib
 import secrets
+from typing import Any
 
 from sqlalchemy import ForeignKey, String, UniqueConstraint, false, func, select
 from sqlalchemy.orm import Mapped, Session, mapped_column, relationship
@@ -138,6 +139,20 @@ class AccountToken(Base):
 
 def digest(token: str) -> str:
     return hashlib.sha256(token.encode()).hexdigest()
+
+
+def is_signed_in(user: Any) -> bool:
+    """True for an active account (not anonymous, not deactivated); permissions start from this."""
+    return (
+        user is not None
+        and not getattr(user, "is_anonymous", False)
+        and not getattr(user, "is_deactivated", True)
+    )
+
+
+def is_coordinator(user: Any) -> bool:
+    """True for an active account holding the coordinator role."""
+    return is_signed_in(user) and user.has_role(Role.COORDINATOR)
 
 
 def find_user_by_email(session: Session, email: str) -> User | None:

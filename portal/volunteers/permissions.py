@@ -9,28 +9,16 @@ from __future__ import annotations
 
 from typing import Any
 
-from portal.core.accounts import Role
+from portal.core.accounts import Role, is_coordinator, is_signed_in
 from portal.volunteers.models import CLOSED_STATUSES, Application
 
 
-def _is_signed_in(user: Any) -> bool:
-    return (
-        user is not None
-        and not getattr(user, "is_anonymous", False)
-        and not getattr(user, "is_deactivated", True)
-    )
-
-
-def is_coordinator(user: Any) -> bool:
-    return _is_signed_in(user) and user.has_role(Role.COORDINATOR)
-
-
 def is_owner(user: Any, application: Application) -> bool:
-    return _is_signed_in(user) and application.user_id == user.id
+    return is_signed_in(user) and application.user_id == user.id
 
 
 def can_start_application(user: Any) -> bool:
-    return _is_signed_in(user) and user.has_role(Role.APPLICANT)
+    return is_signed_in(user) and user.has_role(Role.APPLICANT)
 
 
 def can_view_application(user: Any, application: Application) -> bool:

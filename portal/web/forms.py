@@ -31,8 +31,21 @@ from wtforms.validators import (
 )
 
 from portal.core.accounts import ROLE_ORDER
+from portal.core.errors import DomainError
 from portal.core.passwords import MAX_LENGTH
 from portal.web.fields import GovDateField
+
+
+def add_service_problem(form, field, problem: DomainError) -> None:
+    """Show a service's refusal on `field`, so the page's GOV.UK error summary links to it.
+
+    The error summary shows one message per field, so several reasons become one message
+    ("A case cannot move from X to Y: this; that").
+    """
+    message = problem.reasons[0] if len(problem.reasons) == 1 else str(problem)
+    field.errors = [*field.errors, message]
+    form._errors = None  # WTForms caches form.errors
+
 
 ROLE_CHOICES = [SelectChoice(role.value, role.label) for role in ROLE_ORDER]
 

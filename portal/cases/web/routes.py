@@ -47,6 +47,7 @@ from portal.core.accounts import Role, User, UserRole
 from portal.core.errors import RuleViolation, ValidationFailed
 from portal.extensions import db
 from portal.web.decorators import require, role_required
+from portal.web.forms import add_service_problem
 
 coordinator_only = role_required(Role.COORDINATOR)
 PAGE_SIZE = 25
@@ -78,11 +79,7 @@ def _show_problems(form, problem: RuleViolation, field_name: str | None = None) 
     field = form._fields.get(name) if name else None
     if field is None:
         field = next(item for item in form if item.type not in ("CSRFTokenField", "SubmitField"))
-    # The error summary shows one message per field, so several reasons become one message
-    # ("A case cannot move from X to Y: this; that").
-    message = problem.reasons[0] if len(problem.reasons) == 1 else str(problem)
-    field.errors = [*field.errors, message]
-    form._errors = None  # WTForms caches form.errors
+    add_service_problem(form, field, problem)
 
 
 def _done(case: Case, message: str):

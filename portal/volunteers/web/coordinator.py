@@ -17,6 +17,7 @@ from portal.volunteers.models import DAY_PERIODS, WEEKDAYS, Application, Applica
 from portal.volunteers.web import coordinator_forms as forms
 from portal.volunteers.web.blueprint import bp
 from portal.web.decorators import require, role_required
+from portal.web.forms import add_service_problem
 
 coordinator_only = role_required(Role.COORDINATOR)
 PAGE_SIZE = 25
@@ -37,10 +38,7 @@ def _show_problems(form, problem: RuleViolation, field_name: str) -> None:
     """Put a service's reasons on a form field, so the page's error summary shows them."""
     db.session.rollback()
     name = getattr(problem, "field", None) or field_name
-    field = form._fields.get(name) or form._fields[field_name]
-    message = problem.reasons[0] if len(problem.reasons) == 1 else str(problem)
-    field.errors = [*field.errors, message]
-    form._errors = None  # WTForms caches form.errors
+    add_service_problem(form, form._fields.get(name) or form._fields[field_name], problem)
 
 
 def _done(application: Application, message: str):
