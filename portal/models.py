@@ -3,5 +3,12 @@
 from portal.cases import models as case_models
 from portal.core import accounts, audit, calendar, outbox, settings
 from portal.volunteers import models as volunteer_models
+from portal.volunteers.interviews import models as interview_models
+from portal.volunteers.profiles import models as profile_models
+from portal.volunteers.references import models as reference_models
+from portal.volunteers.vetting import models as vetting_models
 
-MODEL_MODULES = (accounts, audit, calendar, outbox, settings, case_models, volunteer_models)
+MODEL_MODULES = (
+    accounts, audit, calendar, outbox, settings, case_models, volunteer_models, profile_models,
+    interview_models, reference_models, vetting_models,
+)

@@ -8,8 +8,13 @@ twice is harmless.
 from types import ModuleType
 
 from portal.volunteers import handlers as volunteer_handlers
+from portal.volunteers.interviews import handlers as interview_handlers
+from portal.volunteers.references import handlers as reference_handlers
+from portal.volunteers.vetting import handlers as vetting_handlers
 
-HANDLER_MODULES: tuple[ModuleType, ...] = (volunteer_handlers,)
+HANDLER_MODULES: tuple[ModuleType, ...] = (
+    volunteer_handlers, interview_handlers, reference_handlers, vetting_handlers,
+)
 
 
 def connect_handlers() -> tuple[ModuleType, ...]:

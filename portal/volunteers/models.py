@@ -36,6 +36,14 @@ ACTIVE_STATUSES = frozenset(ApplicationStatus) - {ApplicationStatus.REJECTED, Ap
 CLOSED_STATUSES = frozenset({ApplicationStatus.REJECTED, ApplicationStatus.WITHDRAWN})
 
 
+class InterviewOutcome(LabelledEnum):
+    """The interview panel's decision, recorded on the application by the interviews services."""
+
+    OFFER = "offer"
+    REJECT = "reject"
+    HOLD = "hold"
+
+
 class ApplicationSection(LabelledEnum):
     """One task of the application's task list, in the order the applicant sees them."""
 
@@ -146,6 +154,9 @@ class Application(Base):
 
     # Opaque link to the equality monitoring answers; no foreign key by design.
     equality_link: Mapped[str | None] = mapped_column(String(32), unique=True)
+
+    # Set by portal.volunteers.interviews when the interview record is saved; read by the offer.
+    interview_outcome: Mapped[InterviewOutcome | None] = mapped_column(_enum(InterviewOutcome))
 
     rejection_reason: Mapped[str | None] = mapped_column(Text)
     withdrawal_reason: Mapped[str | None] = mapped_column(Text)

@@ -546,6 +546,18 @@ def _move(
     )
 
 
+def change_status(
+    session: Session, application: Application, target: ApplicationStatus, *, actor: User | None,
+    now: dt.datetime, **details: Any,
+) -> None:
+    """Move `application` to `target` along APPLICATION_TRANSITIONS, audited with `details`.
+
+    For the volunteers module's own sub-packages (interviews, references, profiles), whose services
+    have already checked who may make the move; raises RuleViolation for a move the table forbids.
+    """
+    _move(session, application, target, actor=actor, now=now, **details)
+
+
 def _find_draft(session: Session, user: User) -> Application | None:
     return session.scalar(
         select(Application).where(Application.user_id == user.id, Application.status == S.DRAFT)

@@ -26,7 +26,7 @@ from portal.volunteers.models import (
     EqualityMonitoring,
 )
 from portal.volunteers.web import applicant_forms as forms
-from portal.volunteers.web.blueprint import bp
+from portal.volunteers.web.blueprint import APPLICANT_PANELS, bp, render_panels
 from portal.web.decorators import role_required
 
 S = ApplicationSection
@@ -358,6 +358,7 @@ def progress():
                 for index, name in enumerate(STAGES)],
         next_step=NEXT_STEPS[application.status],
         closed=application.status in CLOSED_STATUSES,
+        panels=render_panels(APPLICANT_PANELS, application),
     )
 
 

@@ -15,7 +15,7 @@ from portal.extensions import db
 from portal.volunteers import permissions, queries, services
 from portal.volunteers.models import DAY_PERIODS, WEEKDAYS, Application, ApplicationStatus
 from portal.volunteers.web import coordinator_forms as forms
-from portal.volunteers.web.blueprint import bp
+from portal.volunteers.web.blueprint import COORDINATOR_PANELS, bp, render_panels
 from portal.web.decorators import require, role_required
 from portal.web.forms import add_service_problem
 
@@ -105,6 +105,7 @@ def _application_page(application: Application, *, shortlist_form=None, status: 
         can_shortlist=application.status == ApplicationStatus.SUBMITTED,
         can_reject=application.status in services.APPLICATION_TRANSITIONS
         and ApplicationStatus.REJECTED in services.APPLICATION_TRANSITIONS[application.status],
+        panels=render_panels(COORDINATOR_PANELS, application),
         title=f"Application {application.reference}",
     ), status
 

@@ -1,0 +1,1 @@
+"""Interview slots, bookings and interview records for shortlisted applicants. Flask-free."""

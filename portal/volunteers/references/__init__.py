@@ -1,0 +1,1 @@
+"""References: requesting them from referees by single-use link, recording and chasing them. Flask-free."""

@@ -1,0 +1,1 @@
+"""Pages of portal.volunteers (interviews); filled in by its author."""

@@ -1,0 +1,1 @@
+"""Pages of portal.volunteers (offers); filled in by its author."""

@@ -1,0 +1,1 @@
+"""Pages of portal.volunteers (references); filled in by its author."""

@@ -1,0 +1,1 @@
+"""Pages of portal.volunteers (vetting); filled in by its author."""
