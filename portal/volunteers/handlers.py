@@ -18,3 +18,9 @@ def remind_stale_drafts(session: Session, *, now: dt.datetime) -> str:
 def delete_expired_drafts(session: Session, *, now: dt.datetime) -> str:
     """Delete drafts left longer than the retention setting, with their referees and answers."""
     return f"deleted {services.delete_expired_drafts(session, now=now)}"
+
+
+@jobs.register("volunteers.anonymise-closed-applications")
+def anonymise_closed_applications(session: Session, *, now: dt.datetime) -> str:
+    """Erase personal data of applications rejected or withdrawn longer ago than the retention setting."""
+    return f"anonymised {services.anonymise_closed_applications(session, now=now)}"

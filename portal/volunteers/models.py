@@ -166,6 +166,8 @@ class Application(Base):
     submitted_at: Mapped[dt.datetime | None]
     status_changed_at: Mapped[dt.datetime] = mapped_column(default=utcnow)
     last_reminded_at: Mapped[dt.datetime | None]
+    # Set when the retention period after rejection or withdrawal has passed and personal data is erased.
+    anonymised_at: Mapped[dt.datetime | None]
 
     user: Mapped[User] = relationship()
     referees: Mapped[list[Referee]] = relationship(
@@ -245,3 +247,20 @@ class EqualityMonitoring(Base):
 
     def answers(self) -> dict[str, Any]:
         return {question: getattr(self, question) for question in EQUALITY_QUESTIONS}
+
+
+class ApplicationNote(Base):
+    """A coordinator's note on an application; never shown to the applicant."""
+
+    __tablename__ = "volunteer_application_notes"
+    __table_args__ = (
+        Index("ix_volunteer_application_notes_application_id_written_at", "application_id", "written_at"),
+    )
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    application_id: Mapped[int] = mapped_column(ForeignKey("volunteer_applications.id", ondelete="CASCADE"))
+    text: Mapped[str] = mapped_column(Text)
+    author_id: Mapped[int | None] = mapped_column(ForeignKey("users.id", ondelete="SET NULL"))
+    written_at: Mapped[dt.datetime] = mapped_column(default=utcnow)
+
+    author: Mapped[User | None] = relationship()

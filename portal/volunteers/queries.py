@@ -8,11 +8,11 @@ import math
 from dataclasses import dataclass
 
 from sqlalchemy import String, cast, func, or_, select
-from sqlalchemy.orm import Session
+from sqlalchemy.orm import Session, joinedload
 
 from portal.core.clock import london_to_utc
 from portal.core.errors import NotFound
-from portal.volunteers.models import Application, ApplicationStatus
+from portal.volunteers.models import Application, ApplicationNote, ApplicationStatus
 
 
 def get_application(session: Session, application_id: int) -> Application:
@@ -160,3 +160,15 @@ def list_applications(
     )
     return ApplicationPage(applications=applications, page=page, pages=pages, total=total)
 
+
+
+def list_application_notes(session: Session, application_id: int) -> list[ApplicationNote]:
+    """The coordinators' notes on an application, newest first, with their authors (one statement)."""
+    return list(
+        session.scalars(
+            select(ApplicationNote)
+            .where(ApplicationNote.application_id == application_id)
+            .options(joinedload(ApplicationNote.author))
+            .order_by(ApplicationNote.written_at.desc(), ApplicationNote.id.desc())
+        )
+    )

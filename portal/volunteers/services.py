@@ -24,7 +24,7 @@ from portal.core import audit, numbering, outbox, settings
 from portal.core.accounts import User, normalise_email
 from portal.core.clock import LONDON
 from portal.core.errors import NotFound, PermissionDenied, RuleViolation, ValidationFailed, transition_error
-from portal.volunteers import permissions
+from portal.volunteers import permissions, signals
 from portal.volunteers.errors import ApplicationIncomplete, SectionInvalid
 from portal.volunteers.models import (
     ACTIVE_STATUSES,
@@ -34,6 +34,7 @@ from portal.volunteers.models import (
     REQUIRED_SECTIONS,
     WEEKDAYS,
     Application,
+    ApplicationNote,
     ApplicationReferenceCounter,
     ApplicationSection,
     ApplicationStatus,
@@ -69,6 +70,11 @@ DEFAULT_DISTRICTS = (
 )
 DRAFT_RETENTION_SETTING = "volunteers.draft_retention_days"
 DRAFT_RETENTION_DEFAULT_DAYS = 90
+CLOSED_RETENTION_SETTING = "volunteers.closed_application_retention_days"
+CLOSED_RETENTION_DEFAULT_DAYS = 365
+NOTE_MAX = 5000
+# A second identical note from the same person within this window is the same click, not a new note.
+NOTE_REPEAT_WINDOW = dt.timedelta(minutes=2)
 REJECTION_MESSAGE_SETTING = "volunteers.rejection_message"
 DEFAULT_REJECTION_MESSAGE = (
     "We received many more applications than we have places on our next training course, and we have "
@@ -815,3 +821,99 @@ def delete_expired_drafts(session: Session, *, now: dt.datetime, after_days: int
         session.delete(application)
     session.flush()
     return len(drafts)
+
+
+def closed_retention_days(session: Session) -> int:
+    return int(settings.get_setting(session, CLOSED_RETENTION_SETTING, CLOSED_RETENTION_DEFAULT_DAYS))
+
+
+def erasure_date(session: Session, application: Application) -> dt.date | None:
+    """The day a rejected or withdrawn application's personal data will be erased (London date)."""
+    if application.status not in (S.REJECTED, S.WITHDRAWN):
+        return None
+    erase_at = application.status_changed_at + dt.timedelta(days=closed_retention_days(session))
+    return erase_at.astimezone(LONDON).date()
+
+
+_PERSONAL_FIELDS = (
+    "full_name", "preferred_name", "date_of_birth", "email", "phone", "address_line_1", "address_line_2",
+    "town", "postcode", "experience", "motivation", "has_unspent_convictions", "convictions_details",
+    "rejection_reason", "withdrawal_reason",
+)
+
+
+def anonymise_closed_applications(session: Session, *, now: dt.datetime, after_days: int | None = None) -> int:
+    """Erase the personal data of applications rejected or withdrawn more than `after_days` ago (the
+    setting volunteers.closed_application_retention_days by default); returns how many were erased.
+
+    What stays is what the anonymous statistics need: reference, status, dates, districts and
+    availability. Referees, notes and equality answers are deleted; the interview and reference
+    records are erased by their own modules on the `application_anonymised` signal. Safe to run
+    often and on several machines (locked rows are skipped).
+    """
+    days = closed_retention_days(session) if after_days is None else after_days
+    cutoff = now - dt.timedelta(days=days)
+    applications = list(
+        session.scalars(
+            select(Application)
+            .where(Application.status.in_((S.REJECTED, S.WITHDRAWN)), Application.anonymised_at.is_(None),
+                   Application.status_changed_at <= cutoff)
+            .order_by(Application.id)
+            .with_for_update(skip_locked=True)
+        )
+    )
+    for application in applications:
+        if application.equality_link:
+            session.execute(delete(EqualityMonitoring).where(EqualityMonitoring.link == application.equality_link))
+            application.equality_link = None
+        session.execute(delete(ApplicationNote).where(ApplicationNote.application_id == application.id))
+        application.referees.clear()
+        for field in _PERSONAL_FIELDS:
+            setattr(application, field, None)
+        application.languages = []
+        application.anonymised_at = now
+        session.flush()
+        signals.application_anonymised.send(application, session=session, now=now)
+        audit.record(session, None, "application.anonymised", application, at=now, reference=application.reference)
+    session.flush()
+    return len(applications)
+
+
+# ---------------------------------------------------------------------------------------------
+# Coordinator notes
+
+
+def add_application_note(
+    session: Session, application_id: int, text: str, *, actor: User, now: dt.datetime,
+) -> ApplicationNote:
+    """Add a coordinator's note to a submitted application (never shown to the applicant).
+
+    The same text from the same person within two minutes returns the earlier note, so a double
+    click adds one. Raises ValidationFailed(field="text") for an empty or too long note.
+    """
+    _require_coordinator(actor)
+    application = _load(session, application_id, for_update=True)
+    if application.is_draft:
+        raise NotFound("Application not found")
+    text = _clean_text(text)
+    if not text:
+        raise ValidationFailed("Enter the note", field="text")
+    if len(text) > NOTE_MAX:
+        raise ValidationFailed(
+            f"The note must be {_number(NOTE_MAX)} characters or fewer (you have entered {_number(len(text))})",
+            field="text",
+        )
+    repeat = session.scalar(
+        select(ApplicationNote).where(
+            ApplicationNote.application_id == application.id, ApplicationNote.author_id == actor.id,
+            ApplicationNote.text == text, ApplicationNote.written_at >= now - NOTE_REPEAT_WINDOW,
+        )
+    )
+    if repeat is not None:
+        return repeat
+    note = ApplicationNote(application_id=application.id, text=text, author_id=actor.id, written_at=now)
+    session.add(note)
+    session.flush()
+    audit.record(session, actor, "application.note_added", application, at=now, note_id=note.id,
+                 reference=application.reference)
+    return note

@@ -49,7 +49,7 @@ SECTION_TITLES = {
 SECTION_INTROS = {
     S.AVAILABILITY: "Select the times you are usually free. Each case takes about 18 to 20 hours over a few weeks.",
     S.REFEREES: "Give two people who know you well and are not related to you. We will ask them for a reference "
-    "only if we offer you a place.",
+    "only after your interview.",
     S.EQUALITY: "These questions are optional. Your answers are stored apart from your application, are not seen "
     "by the people deciding on it, and are only ever reported as totals.",
     S.AGREEMENTS: "We use your information only to process your application and, if you join us, to support "
@@ -227,6 +227,15 @@ def about():
     return render_template("volunteers/public/about.html", title="Volunteer with us")
 
 
+@bp.route("/privacy")
+def privacy():
+    return render_template(
+        "volunteers/public/privacy.html", title="Privacy notice for volunteer applicants",
+        draft_days=services.draft_retention_days(db.session),
+        closed_days=services.closed_retention_days(db.session),
+    )
+
+
 @bp.route("/account", methods=["GET", "POST"])
 @limiter.limit(ACCOUNT_LIMIT, methods=["POST"])
 def account():
@@ -358,6 +367,7 @@ def progress():
                 for index, name in enumerate(STAGES)],
         next_step=NEXT_STEPS[application.status],
         closed=application.status in CLOSED_STATUSES,
+        erasure_date=services.erasure_date(db.session, application),
         panels=render_panels(APPLICANT_PANELS, application),
     )
 
@@ -382,6 +392,7 @@ def withdraw():
             flash(f"You have withdrawn your application {application.reference}.", "success")
             return redirect(url_for("volunteers.progress"))
     return render_template("volunteers/applicant/withdraw.html", form=form, application=application,
+                           retention_days=services.closed_retention_days(db.session),
                            title="Withdraw your application")
 
 
@@ -412,4 +423,5 @@ def section(section: str):
     return render_template(
         "volunteers/applicant/section.html", form=form, application=application, section=chosen,
         title=_section_title(chosen), intro=SECTION_INTROS.get(chosen),
+        privacy_link=chosen is S.AGREEMENTS,
     ), status

@@ -89,7 +89,7 @@ def queue():
 # One application
 
 
-def _application_page(application: Application, *, shortlist_form=None, status: int = 200):
+def _application_page(application: Application, *, shortlist_form=None, note_form=None, status: int = 200):
     show_convictions = permissions.can_view_convictions(current_user, application)
     duplicates = queries.list_possible_duplicates(db.session, application)
     referees = sorted(application.referees, key=lambda referee: referee.position)
@@ -101,7 +101,10 @@ def _application_page(application: Application, *, shortlist_form=None, status: 
     return render_template(
         "volunteers/coordinator/application.html", application=application, duplicates=duplicates,
         referees=referees, show_convictions=show_convictions, weekdays=WEEKDAYS, periods=DAY_PERIODS,
-        form=shortlist_form, shortlist_form=shortlist_form or forms.ShortlistForm(),
+        form=shortlist_form or note_form, shortlist_form=shortlist_form or forms.ShortlistForm(),
+        note_form=note_form or forms.NoteForm(formdata=None), note_max=services.NOTE_MAX,
+        notes=queries.list_application_notes(db.session, application.id),
+        erasure_date=services.erasure_date(db.session, application),
         can_shortlist=application.status == ApplicationStatus.SUBMITTED,
         can_reject=application.status in services.APPLICATION_TRANSITIONS
         and ApplicationStatus.REJECTED in services.APPLICATION_TRANSITIONS[application.status],
@@ -129,6 +132,25 @@ def shortlist(application_id: int):
         _show_problems(form, problem, "submit")
         return _application_page(_load(application_id), shortlist_form=form, status=409)
     return _done(application, f"{application.display_name} has been shortlisted for interview")
+
+
+@bp.route("/applications/<int:application_id>/notes", methods=["POST"])
+@coordinator_only
+def add_note(application_id: int):
+    application = _load(application_id)
+    form = forms.NoteForm()
+    if form.validate_on_submit():
+        try:
+            services.add_application_note(db.session, application.id, form.text.data, actor=current_user,
+                                          now=clock.now())
+        except RuleViolation as problem:
+            _show_problems(form, problem, "text")
+        else:
+            db.session.commit()
+            flash("Note saved", "success")
+            return redirect(url_for("volunteers.application_detail", application_id=application.id,
+                                    _anchor="notes"))
+    return _application_page(_load(application_id), note_form=form, status=400)
 
 
 @bp.route("/applications/<int:application_id>/reject", methods=["GET", "POST"])

@@ -8,7 +8,7 @@ from wtforms import SelectChoice, SelectField, SubmitField, TextAreaField
 from wtforms.validators import DataRequired, Length, Optional
 
 from portal.volunteers.models import DAY_PERIODS, WEEKDAYS, ApplicationStatus
-from portal.volunteers.services import REASON_MAX
+from portal.volunteers.services import NOTE_MAX, REASON_MAX
 from portal.web.fields import GovDateField
 
 SORT_CHOICES = [
@@ -76,3 +76,16 @@ class RejectForm(FlaskForm):
         ],
     )
     submit = SubmitField("Reject application", widget=GovSubmitInput())
+
+
+class NoteForm(FlaskForm):
+    text = TextAreaField(
+        "Add a note",
+        description="Notes are for coordinators only; the applicant never sees them.",
+        widget=GovCharacterCount(),
+        validators=[
+            DataRequired("Enter the note"),
+            Length(max=NOTE_MAX, message=f"The note must be {NOTE_MAX:,} characters or fewer"),
+        ],
+    )
+    submit = SubmitField("Save note", widget=GovSubmitInput())

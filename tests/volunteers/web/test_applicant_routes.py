@@ -286,6 +286,22 @@ def test_withdraw(app, client, applicant):
     assert application.withdrawal_reason == "I have moved away"
     page = client.get("/volunteering/application/progress").get_data(as_text=True)
     assert "You withdrew your application" in page
+    assert "We will erase your personal details from this application on 23 November 2027" in page
+
+
+def test_withdraw_page_says_how_long_the_application_is_kept(client, applicant):
+    _start(client)
+    page = client.get("/volunteering/application/withdraw").get_data(as_text=True)
+    assert "We keep a withdrawn application for 365 days" in page
+
+
+def test_convictions_details_are_revealed_under_yes(client, applicant):
+    _start(client)
+    page = client.get("/volunteering/application/convictions").get_data(as_text=True)
+    conditional = page.index('class="govuk-radios__conditional')
+    assert page.index('name="convictions_details"') > conditional
+    assert page.count('name="convictions_details"') == 1
+    assert 'data-aria-controls="conditional-has_unspent_convictions' in page
 
 
 def test_applicant_sees_only_their_own_application(app, client, applicant):
@@ -325,3 +341,15 @@ def test_signed_out_people_are_sent_to_sign_in(client, method, path):
     response = getattr(client, method)(path)
     assert response.status_code == 302 and "/sign-in" in response.headers["Location"]
 
+
+
+def test_the_privacy_notice_is_public_and_gives_the_retention_periods(client):
+    page = client.get("/volunteering/privacy").get_data(as_text=True)
+    assert "Privacy notice for volunteer applicants" in page
+    assert "deleted 90 days after you last changed it" in page and "erase your personal details 365" in page
+
+
+def test_the_agreements_page_links_to_the_privacy_notice(client, applicant):
+    _start(client)
+    page = client.get("/volunteering/application/agreements").get_data(as_text=True)
+    assert 'href="/volunteering/privacy"' in page

@@ -13,6 +13,7 @@ from portal.core.accounts import Role
 from portal.core.audit import AuditEntry
 from portal.core.outbox import OutboxMessage
 from portal.extensions import db
+from portal.volunteers import queries
 from portal.volunteers.models import Application, ApplicationStatus
 from tests.volunteers.builders import NOW, make_application
 
@@ -278,3 +279,45 @@ def test_other_roles_are_forbidden(app, client, login_as, role):
 
 def test_signed_out_people_are_sent_to_sign_in(client):
     assert client.get("/volunteering/applications").status_code == 302
+
+
+# ---------------------------------------------------------------------------------------------
+# Notes
+
+
+def test_a_coordinator_adds_a_note_that_shows_on_the_application(app, client, coordinator):
+    application_id = _make(app)
+    response = client.post(f"/volunteering/applications/{application_id}/notes",
+                           data={"text": "Spoke to Zoë: she can't do Mondays."})
+    assert response.status_code == 302 and response.headers["Location"].endswith("#notes")
+    page = client.get(f"/volunteering/applications/{application_id}").get_data(as_text=True)
+    assert "Spoke to Zoë: she can&#39;t do Mondays." in page
+    # A double click adds one note.
+    client.post(f"/volunteering/applications/{application_id}/notes",
+                data={"text": "Spoke to Zoë: she can't do Mondays."})
+    with app.app_context():
+        assert len(queries.list_application_notes(db.session, application_id)) == 1
+
+
+def test_an_empty_note_shows_an_error_summary(app, client, coordinator):
+    application_id = _make(app)
+    response = client.post(f"/volunteering/applications/{application_id}/notes", data={"text": ""})
+    assert response.status_code == 400
+    html = response.get_data(as_text=True)
+    assert "govuk-error-summary" in html and "Enter the note" in html and 'href="#text"' in html
+
+
+@pytest.mark.parametrize("role", [Role.APPLICANT, Role.VOLUNTEER, Role.TRAINER])
+def test_other_roles_cannot_add_or_see_notes(app, client, login_as, role):
+    application_id = _make(app)
+    login_as(role)
+    response = client.post(f"/volunteering/applications/{application_id}/notes", data={"text": "Sneaky"})
+    assert response.status_code in (403, 404)
+    with app.app_context():
+        assert queries.list_application_notes(db.session, application_id) == []
+
+
+def test_a_closed_application_shows_when_its_personal_details_will_be_erased(app, client, coordinator):
+    application_id = _make(app, status=S.REJECTED)
+    page = client.get(f"/volunteering/applications/{application_id}").get_data(as_text=True)
+    assert "will be erased on 23 November 2027" in page
