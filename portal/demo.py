@@ -17,6 +17,7 @@ from portal.core.accounts import Role, count_users, find_user_by_email
 from portal.core.errors import RuleViolation
 from portal.core.passwords import hash_password
 from portal.extensions import db
+from portal.volunteers.demo import load_demo_applications
 
 DEMO_PASSWORD = "restorative-demo-2026"
 
@@ -87,6 +88,10 @@ def load(
     load_demo_cases(
         session, coordinator=find_user_by_email(session, "coordinator@example.org"),
         volunteers=volunteers, now=now, seed=seed, count=case_count,
+    )
+    load_demo_applications(
+        session, coordinator=find_user_by_email(session, "coordinator@example.org"), password_hash=password_hash,
+        now=now, seed=seed,
     )
     return created
 
