@@ -2,6 +2,8 @@
 
 from portal.cases import models as case_models
 from portal.core import accounts, audit, calendar, outbox, settings
+from portal.training import models as training_models
+from portal.training.coursework import models as coursework_models
 from portal.volunteers import models as volunteer_models
 from portal.volunteers.interviews import models as interview_models
 from portal.volunteers.profiles import models as profile_models
@@ -10,5 +12,5 @@ from portal.volunteers.vetting import models as vetting_models
 
 MODEL_MODULES = (
     accounts, audit, calendar, outbox, settings, case_models, volunteer_models, profile_models,
-    interview_models, reference_models, vetting_models,
+    interview_models, reference_models, vetting_models, training_models, coursework_models,
 )

@@ -7,13 +7,14 @@ twice is harmless.
 
 from types import ModuleType
 
+from portal.training import handlers as training_handlers
 from portal.volunteers import handlers as volunteer_handlers
 from portal.volunteers.interviews import handlers as interview_handlers
 from portal.volunteers.references import handlers as reference_handlers
 from portal.volunteers.vetting import handlers as vetting_handlers
 
 HANDLER_MODULES: tuple[ModuleType, ...] = (
-    volunteer_handlers, interview_handlers, reference_handlers, vetting_handlers,
+    volunteer_handlers, interview_handlers, reference_handlers, vetting_handlers, training_handlers,
 )
 
 

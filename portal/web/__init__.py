@@ -3,6 +3,7 @@
 from flask import Flask
 
 from portal.cases import web as cases_web
+from portal.training import web as training_web
 from portal.volunteers import web as volunteers_web
 from portal.web import account, admin, auth, dev, errors, home, security, templating
 
@@ -19,5 +20,6 @@ def register(app: Flask) -> None:
     app.register_blueprint(admin.bp)
     app.register_blueprint(cases_web.bp)
     app.register_blueprint(volunteers_web.bp)
+    app.register_blueprint(training_web.bp)
     if app.config.get("DEVELOPMENT"):
         app.register_blueprint(dev.bp)

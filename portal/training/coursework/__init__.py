@@ -1,0 +1,1 @@
+"""Coursework, uploads, marking, moderation and the practical assessment. Flask-free."""

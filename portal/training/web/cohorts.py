@@ -1,0 +1,1 @@
+"""Training pages: courses, cohorts, enrolment and registers; filled in by its author."""

@@ -1,0 +1,1 @@
+"""Coursework, marking and practical assessment pages; filled in by its author."""
