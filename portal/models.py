@@ -2,6 +2,8 @@
 
 from portal.cases import models as case_models
 from portal.core import accounts, audit, calendar, outbox, settings
+from portal.expenses import models as expense_models
+from portal.supervision import models as supervision_models
 from portal.training import models as training_models
 from portal.training.coursework import models as coursework_models
 from portal.volunteers import models as volunteer_models
@@ -13,4 +15,5 @@ from portal.volunteers.vetting import models as vetting_models
 MODEL_MODULES = (
     accounts, audit, calendar, outbox, settings, case_models, volunteer_models, profile_models,
     interview_models, reference_models, vetting_models, training_models, coursework_models,
+    supervision_models, expense_models,
 )

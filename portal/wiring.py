@@ -7,6 +7,8 @@ twice is harmless.
 
 from types import ModuleType
 
+from portal.expenses import handlers as expense_handlers
+from portal.supervision import handlers as supervision_handlers
 from portal.training import handlers as training_handlers
 from portal.volunteers import handlers as volunteer_handlers
 from portal.volunteers.interviews import handlers as interview_handlers
@@ -15,6 +17,7 @@ from portal.volunteers.vetting import handlers as vetting_handlers
 
 HANDLER_MODULES: tuple[ModuleType, ...] = (
     volunteer_handlers, interview_handlers, reference_handlers, vetting_handlers, training_handlers,
+    supervision_handlers, expense_handlers,
 )
 
 

@@ -3,6 +3,8 @@
 from flask import Flask
 
 from portal.cases import web as cases_web
+from portal.expenses import web as expenses_web
+from portal.supervision import web as supervision_web
 from portal.training import web as training_web
 from portal.volunteers import web as volunteers_web
 from portal.web import account, admin, auth, dev, errors, home, security, templating
@@ -21,5 +23,7 @@ def register(app: Flask) -> None:
     app.register_blueprint(cases_web.bp)
     app.register_blueprint(volunteers_web.bp)
     app.register_blueprint(training_web.bp)
+    app.register_blueprint(supervision_web.bp)
+    app.register_blueprint(expenses_web.bp)
     if app.config.get("DEVELOPMENT"):
         app.register_blueprint(dev.bp)

@@ -1,0 +1,3 @@
+"""Models of portal.expenses (filled in by its author)."""
+
+from __future__ import annotations

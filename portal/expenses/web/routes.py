@@ -1,0 +1,1 @@
+"""expenses pages; filled in by its author."""

@@ -1,0 +1,1 @@
+"""supervision pages; filled in by its author."""
