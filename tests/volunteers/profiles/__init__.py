@@ -1,0 +1,1 @@
+"""Tests of portal.volunteers.profiles (the offer)."""
