@@ -1,1 +1,209 @@
 """Forms for the interviews pages: shape only (required, lengths, choices); services check policy."""
+
+from __future__ import annotations
+
+import datetime as dt
+import re
+
+from flask_wtf import FlaskForm
+from govuk_frontend_wtf.wtforms_widgets import (
+    GovCharacterCount,
+    GovCheckboxesInput,
+    GovRadioInput,
+    GovSubmitInput,
+    GovTextArea,
+    GovTextInput,
+)
+from wtforms import Field, RadioField, SelectChoice, SelectMultipleField, StringField, SubmitField, TextAreaField
+from wtforms.validators import DataRequired, Length, Optional
+
+from portal.volunteers.interviews.models import MAX_SCORE, MIN_SCORE, Criterion, SlotMode
+from portal.volunteers.interviews.services import (
+    ADDRESS_MAX,
+    LINK_MAX,
+    NOTES_MAX,
+    REASON_MAX,
+    VENUE_MAX,
+)
+from portal.volunteers.models import InterviewOutcome
+from portal.web.fields import GovDateField
+
+_TIME = re.compile(r"^\s*([01]?\d|2[0-3])\s*[:.]\s*([0-5]\d)\s*$")
+
+
+class TimeField(StringField):
+    """A 24-hour London time typed as HH:MM (14:30 or 14.30); `data` is a dt.time or None."""
+
+    widget = GovTextInput()
+
+    def __init__(self, label=None, validators=None, *, invalid_message: str | None = None, **kwargs):
+        super().__init__(label, validators, **kwargs)
+        self.invalid_message = invalid_message or f"Enter {str(label).lower()} as a 24-hour time, like 14:30"
+
+    def process_formdata(self, valuelist):
+        text = (valuelist[0] if valuelist else "") or ""
+        if not text.strip():
+            self.data = None
+            return
+        match = _TIME.match(text)
+        if not match:
+            self.data = None
+            raise ValueError(self.invalid_message)
+        self.data = dt.time(int(match.group(1)), int(match.group(2)))
+
+    def _value(self) -> str:
+        if self.raw_data:
+            return self.raw_data[0]
+        return f"{self.data:%H:%M}" if isinstance(self.data, dt.time) else ""
+
+
+class WholeNumberField(Field):
+    """A whole number typed in a text box; anything else gets a GOV.UK-style message."""
+
+    widget = GovTextInput()
+
+    def __init__(self, label=None, validators=None, *, invalid_message: str | None = None, **kwargs):
+        super().__init__(label, validators, **kwargs)
+        self.invalid_message = invalid_message or f"{label} must be a whole number, like 2"
+
+    def process_formdata(self, valuelist):
+        text = (valuelist[0] if valuelist else "") or ""
+        if not text.strip():
+            self.data = None
+            return
+        try:
+            self.data = int(text.strip())
+        except ValueError as error:
+            self.data = None
+            raise ValueError(self.invalid_message) from error
+
+    def _value(self) -> str:
+        if self.raw_data:
+            return self.raw_data[0]
+        return "" if self.data is None else str(self.data)
+
+
+def _too_long(what: str, limit: int) -> str:
+    return f"{what} must be {limit:,} characters or fewer"
+
+
+MODE_CHOICES = [SelectChoice(SlotMode.IN_PERSON.value, "In person"), SelectChoice(SlotMode.ONLINE.value, "Online")]
+
+
+class SlotForm(FlaskForm):
+    """One interview time (editing, or the first of a new series)."""
+
+    day = GovDateField("Date", validators=[Optional()], description="For example, 27 3 2027",
+                       invalid_message="The date must be a real date")
+    start_time = TimeField("Start time", validators=[Optional()],
+                           description="UK time (GMT or BST), 24-hour clock, like 10:00 or 14:30")
+    length_minutes = WholeNumberField("Length in minutes", validators=[Optional()], default=60,
+                                      invalid_message="The length must be a whole number of minutes, like 60")
+    mode = RadioField("Where is the interview?", widget=GovRadioInput(), choices=MODE_CHOICES,
+                      validators=[Optional()], validate_choice=False,
+                      description="The applicant's invitation gives the venue and address, or the link")
+    venue = StringField("Venue", widget=GovTextInput(), description="For an interview in person",
+                        validators=[Optional(), Length(max=VENUE_MAX * 2, message=_too_long("The venue", VENUE_MAX))])
+    address = TextAreaField("Address", widget=GovTextArea(), description="For an interview in person",
+                            validators=[Optional(),
+                                        Length(max=ADDRESS_MAX * 2, message=_too_long("The address", ADDRESS_MAX))])
+    online_link = StringField("Video call link", widget=GovTextInput(),
+                              description="For an online interview, starting with https://",
+                              validators=[Optional(),
+                                          Length(max=LINK_MAX * 2, message=_too_long("The link", LINK_MAX))])
+    interviewer_ids = SelectMultipleField("Interviewers", widget=GovCheckboxesInput(), choices=[], coerce=int,
+                                          validators=[Optional()], validate_choice=False,
+                                          description="Coordinators who will be on the panel")
+    capacity = WholeNumberField("Places", validators=[Optional()], default=1,
+                                description="How many applicants can book this time (usually 1)",
+                                invalid_message="Places must be a whole number, like 1")
+    submit = SubmitField("Save interview time", widget=GovSubmitInput())
+
+
+class NewSlotsForm(SlotForm):
+    """A new slot, optionally repeated as a series."""
+
+    every_minutes = WholeNumberField(
+        "Repeat every (minutes)", validators=[Optional()],
+        description="Optional. To offer several times on the day, enter how many minutes apart they start",
+        invalid_message="Repeat every must be a whole number of minutes, like 75",
+    )
+    until = TimeField("Last interview ends by", validators=[Optional()],
+                      description="Needed when you repeat on the day, like 16:00",
+                      invalid_message="Enter the end time as a 24-hour time, like 16:00")
+    weeks = WholeNumberField("Number of weeks", validators=[Optional()], default=1,
+                             description="Repeat on the same day each week for this many weeks (1 for this week only)",
+                             invalid_message="Number of weeks must be a whole number, like 4")
+    submit = SubmitField("Create interview times", widget=GovSubmitInput())
+
+
+class CancelSlotForm(FlaskForm):
+    reason = TextAreaField(
+        "Why are you cancelling this interview time?", widget=GovCharacterCount(),
+        description="Kept on the record. Applicants who booked get a cancellation and are asked to book again.",
+        validators=[DataRequired("Enter why you are cancelling this interview time"),
+                    Length(max=REASON_MAX, message=f"The reason must be {REASON_MAX:,} characters or fewer")],
+    )
+    submit = SubmitField("Cancel this interview time", widget=GovSubmitInput())
+
+
+class ChooseSlotForm(FlaskForm):
+    slot_id = RadioField("Choose a time", widget=GovRadioInput(), choices=[], coerce=int,
+                         validators=[DataRequired("Select an interview time")], validate_choice=False,
+                         description="Times are UK time (GMT or BST)")
+    submit = SubmitField("Book this time", widget=GovSubmitInput())
+
+
+class CancelBookingForm(FlaskForm):
+    reason = TextAreaField(
+        "Reason (optional)", widget=GovCharacterCount(),
+        validators=[Optional(), Length(max=REASON_MAX, message=f"The reason must be {REASON_MAX:,} characters or "
+                                                               "fewer")],
+    )
+    submit = SubmitField("Cancel the interview", widget=GovSubmitInput())
+
+
+class InviteForm(FlaskForm):
+    """A button: invite the applicant to choose a time (it carries the CSRF token)."""
+
+    submit = SubmitField("Invite to book an interview", widget=GovSubmitInput())
+
+
+SCORE_CHOICES = [SelectChoice(str(score), str(score)) for score in range(MIN_SCORE, MAX_SCORE + 1)]
+OUTCOME_CHOICES = [
+    SelectChoice(InterviewOutcome.OFFER.value, "Offer a place"),
+    SelectChoice(InterviewOutcome.REJECT.value, "Reject"),
+    SelectChoice(InterviewOutcome.HOLD.value, "Hold (decide later)"),
+]
+
+
+def _record_fields() -> dict:
+    fields: dict = {}
+    for criterion in Criterion:
+        fields[f"{criterion.value}_score"] = RadioField(
+            f"{criterion.label}: score", widget=GovRadioInput(), choices=SCORE_CHOICES, validators=[Optional()],
+            validate_choice=False, description="1 is weak, 5 is excellent",
+        )
+        fields[f"{criterion.value}_notes"] = TextAreaField(
+            f"{criterion.label}: notes", widget=GovTextArea(),
+            validators=[Optional(), Length(max=NOTES_MAX, message=f"Notes must be {NOTES_MAX:,} characters or fewer")],
+        )
+    fields["outcome"] = RadioField("Outcome", widget=GovRadioInput(), choices=OUTCOME_CHOICES,
+                                   validators=[Optional()], validate_choice=False,
+                                   description="The panel’s decision")
+    fields["reason"] = TextAreaField(
+        "Reason for the outcome", widget=GovCharacterCount(),
+        validators=[Optional(), Length(max=REASON_MAX, message=f"The reason must be {REASON_MAX:,} characters or "
+                                                               "fewer")],
+    )
+    fields["panel_ids"] = SelectMultipleField("Who decided (the panel)", widget=GovCheckboxesInput(), choices=[],
+                                              coerce=int, validators=[Optional()], validate_choice=False,
+                                              description="Everyone who interviewed and took the decision")
+    fields["submit"] = SubmitField("Save interview record", widget=GovSubmitInput())
+    return fields
+
+
+RecordForm = type("RecordForm", (FlaskForm,), {
+    "__doc__": "The interview record: a score and notes for each criterion, the outcome and reason, the panel.",
+    **_record_fields(),
+})
