@@ -29,13 +29,16 @@ services (writes; every change is audited in the same transaction)
     allocate_case(session, case_id, user_id, role, *, actor, now, party_ids=()) -> Allocation
     set_allocation_parties(session, allocation_id, party_ids, *, actor, now) -> Allocation
     end_allocation(session, allocation_id, *, reason, actor, now) -> Allocation
+    flag_allocations_for_review(session, user_id, reason, *, actor, now) -> list[Allocation]
+                                            (idempotent per reason; actor None from a job)
+    clear_allocation_review(session, allocation_id, *, actor, now) -> Allocation
     record_case_viewed(session, case, viewer, *, restricted, now) -> AuditEntry
 queries (reads; a fixed number of statements each)
     get_case, find_case_by_reference, list_cases(CaseFilter, today=, page=) -> CasePage,
     list_overdue_first_contacts, list_referrers, list_districts, list_my_cases(user, on=),
     get_case_for_facilitator(case_id, user, on=) -> FacilitatorCaseView,
     list_case_timeline(case_id, viewer=), list_case_timeline_page(case_id, viewer=, page=) -> (events, page, pages),
-    list_case_views(case_id) -> AuditPage,
+    list_case_views(case_id) -> AuditPage, list_allocations_needing_review(limit=),
     referrer_report(ReportPeriod, referrer=None) -> ReferrerReport
 permissions (pure predicates): can_view_case(user, case, on=), can_manage_cases, can_see_restricted, ...
 signals: allocation_requested (veto), case_allocated, allocation_ended, case_status_changed, case_closed

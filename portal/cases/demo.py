@@ -201,6 +201,11 @@ def load_demo_cases(
     fake.seed_instance(seed)
     builder = _Builder(session, fake, rng, coordinator, list(volunteers), now)
     cases = [builder.build(target) for target in _statuses(count, rng)]
+    # One facilitator's allocations wait for a coordinator's review, as after a lapsed check.
+    lapsed_on = (now - dt.timedelta(days=3)).date()
+    services.flag_allocations_for_review(
+        session, volunteers[-1].id, f"DBS check expired on {lapsed_on.day} {lapsed_on:%B %Y}", actor=None, now=now
+    )
     settings.set_setting(session, DEMO_CASES_SETTING, len(cases))
     return cases
 

@@ -284,6 +284,9 @@ class CaseReferenceCounter(Base):
     last_number: Mapped[int] = mapped_column(default=0)
 
 
+_AWAITING_FIRST_CONTACT = "first_contact_on IS NULL AND status <> 'closed'"
+
+
 class Case(Base):
     """One referral and the RJ work that follows it, from receipt to closure."""
 
@@ -306,6 +309,27 @@ class Case(Base):
         Index("ix_cases_district_received_on", "district", "received_on"),
         Index("ix_cases_referrer_received_on", "referrer_organisation", "received_on"),
         Index("ix_cases_source_received_on", "source", "received_on"),
+        # The newest-first case list walks this; the referrer report counts a period's referrals
+        # from the index alone (an index-only scan), without reading the wide case rows.
+        Index(
+            "ix_cases_received_on_id", "received_on", "id",
+            postgresql_include=["first_contact_on", "first_contact_due_on", "harmed_consented_on",
+                                "responsible_consented_on"],
+        ),
+        # The report's closures and completed agreements, and its interventions by type, likewise.
+        Index("ix_cases_closed_on_report", "closed_on",
+              postgresql_include=["closure_reason", "referrer_organisation", "id"]),
+        # Overdue first contacts (the list filter and the coordinator home): open, nobody reached.
+        Index(
+            "ix_cases_awaiting_first_contact", "first_contact_due_on", "id",
+            postgresql_where=text(_AWAITING_FIRST_CONTACT), sqlite_where=text(_AWAITING_FIRST_CONTACT),
+        ),
+        Index(
+            "ix_cases_with_intervention_type", "id",
+            postgresql_include=["intervention_type", "referrer_organisation"],
+            postgresql_where=text("intervention_type IS NOT NULL"),
+            sqlite_where=text("intervention_type IS NOT NULL"),
+        ),
     )
 
     id: Mapped[int] = mapped_column(primary_key=True)
@@ -321,7 +345,7 @@ class Case(Base):
     referrer_email: Mapped[str | None] = mapped_column(String(254))
     referrer_phone: Mapped[str | None] = mapped_column(String(40))
     crime_reference: Mapped[str | None] = mapped_column(String(60))
-    received_on: Mapped[dt.date] = mapped_column(index=True)
+    received_on: Mapped[dt.date]
     incident_on: Mapped[dt.date | None]
     offence_category: Mapped[OffenceCategory] = mapped_column(_enum(OffenceCategory))
     justice_stage: Mapped[JusticeStage] = mapped_column(_enum(JusticeStage))
@@ -334,10 +358,15 @@ class Case(Base):
     # Victims' Code: information about RJ within 5 working days, 1 for enhanced rights.
     first_contact_due_on: Mapped[dt.date] = mapped_column(index=True)
     first_contact_on: Mapped[dt.date | None]
+    # The first consent to take part from a harmed person / a person responsible (kept when it is
+    # later withdrawn). Derived from the consents by the services, so that the referrer report
+    # counts consent uptake from the cases alone rather than joining consents to parties.
+    harmed_consented_on: Mapped[dt.date | None]
+    responsible_consented_on: Mapped[dt.date | None]
 
     closure_reason: Mapped[ClosureReason | None] = mapped_column(_enum(ClosureReason))
     closure_notes: Mapped[str | None] = mapped_column(Text)
-    closed_on: Mapped[dt.date | None] = mapped_column(index=True)
+    closed_on: Mapped[dt.date | None]
 
     created_at: Mapped[dt.datetime] = mapped_column(default=utcnow)
     created_by_id: Mapped[int | None] = mapped_column(ForeignKey("users.id", ondelete="SET NULL"))
@@ -376,6 +405,13 @@ class Case(Base):
     def is_first_contact_overdue(self, today: dt.date) -> bool:
         """True when nobody has been reached yet and the Victims' Code date has passed."""
         return self.is_open and self.first_contact_on is None and today > self.first_contact_due_on
+
+    def note_participation_consent(self, role: PartyRole, given_on: dt.date) -> None:
+        """Keep the first-consent dates when a party in `role` consents to take part on `given_on`."""
+        if role is PartyRole.HARMED_PERSON:
+            self.harmed_consented_on = min(filter(None, (self.harmed_consented_on, given_on)))
+        elif role is PartyRole.PERSON_RESPONSIBLE:
+            self.responsible_consented_on = min(filter(None, (self.responsible_consented_on, given_on)))
 
     @property
     def first_contact_in_time(self) -> bool | None:
@@ -586,11 +622,11 @@ class OutcomeAgreement(Base):
 
 class AgreementAction(Base):
     __tablename__ = "agreement_actions"
+    # With the status, "has it actions, all done?" (the referrer report) is read from the index.
+    __table_args__ = (Index("ix_agreement_actions_agreement_id_status", "agreement_id", "status"),)
 
     id: Mapped[int] = mapped_column(primary_key=True)
-    agreement_id: Mapped[int] = mapped_column(
-        ForeignKey("outcome_agreements.id", ondelete="CASCADE"), index=True
-    )
+    agreement_id: Mapped[int] = mapped_column(ForeignKey("outcome_agreements.id", ondelete="CASCADE"))
     owner: Mapped[str] = mapped_column(String(200))
     owner_party_id: Mapped[int | None] = mapped_column(ForeignKey("parties.id", ondelete="SET NULL"))
     description: Mapped[str] = mapped_column(Text)
@@ -626,6 +662,9 @@ class Feedback(Base):
     party: Mapped[Party] = relationship()
 
 
+_AWAITING_REVIEW = "ends_on IS NULL AND review_flagged_at IS NOT NULL AND review_cleared_at IS NULL"
+
+
 class Allocation(Base):
     """A facilitator on a case. Access runs from `starts_on` up to, not including, `ends_on`."""
 
@@ -644,6 +683,14 @@ class Allocation(Base):
             "uq_case_allocations_current_person", "case_id", "user_id", unique=True,
             sqlite_where=text("ends_on IS NULL"), postgresql_where=text("ends_on IS NULL"),
         ),
+        # The coordinator home lists current allocations awaiting review, oldest flag first.
+        Index(
+            "ix_case_allocations_awaiting_review", "review_flagged_at",
+            sqlite_where=text(_AWAITING_REVIEW), postgresql_where=text(_AWAITING_REVIEW),
+        ),
+        CheckConstraint(
+            "review_cleared_at IS NULL OR review_flagged_at IS NOT NULL", name="review_cleared_after_flag"
+        ),
     )
 
     id: Mapped[int] = mapped_column(primary_key=True)
@@ -655,6 +702,12 @@ class Allocation(Base):
     ended_reason: Mapped[str | None] = mapped_column(String(300))
     allocated_by_id: Mapped[int | None] = mapped_column(ForeignKey("users.id", ondelete="SET NULL"))
     created_at: Mapped[dt.datetime] = mapped_column(default=utcnow)
+    # Set when something about the person changes (their vetting lapses, say) and a coordinator
+    # should decide whether they stay on the case; cleared by the coordinator who reviewed it.
+    review_reason: Mapped[str | None] = mapped_column(String(300))
+    review_flagged_at: Mapped[dt.datetime | None]
+    review_cleared_at: Mapped[dt.datetime | None]
+    review_cleared_by_id: Mapped[int | None] = mapped_column(ForeignKey("users.id", ondelete="SET NULL"))
 
     case: Mapped[Case] = relationship(back_populates="allocations")
     user: Mapped[User] = relationship(foreign_keys=[user_id])
@@ -667,6 +720,11 @@ class Allocation(Base):
 
     def is_current_on(self, day: dt.date) -> bool:
         return self.starts_on <= day and (self.ends_on is None or day < self.ends_on)
+
+    @property
+    def needs_review(self) -> bool:
+        """Flagged for a coordinator's review, not yet cleared, and still current."""
+        return self.review_flagged_at is not None and self.review_cleared_at is None and self.ends_on is None
 
     @property
     def party_ids(self) -> frozenset[int]:

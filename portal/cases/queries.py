@@ -8,7 +8,7 @@ import calendar
 import datetime as dt
 from dataclasses import dataclass, field
 
-from sqlalchemy import Select, and_, case, distinct, exists, func, or_, select
+from sqlalchemy import Select, and_, case, exists, func, or_, select
 from sqlalchemy.orm import Session, joinedload, selectinload
 
 from portal.cases import permissions
@@ -141,21 +141,29 @@ def list_cases(
     A page past the end gives the last page.
     """
     per_page = max(1, min(per_page, 200))
-    base = _filtered(select(Case), filters, today)
-    total = session.scalar(_filtered(select(func.count(Case.id)), filters, today)) or 0
+    total = session.scalar(_filtered(select(func.count()).select_from(Case), filters, today)) or 0
     pages = max(1, -(-total // per_page))
     page = min(max(1, page), pages)
     overdue_first = (Case.first_contact_due_on, Case.id)
     order = overdue_first if filters.overdue else (Case.received_on.desc(), Case.id.desc())
+    # Pick the page's ids first, then read those rows: skipping to a deep page then walks an
+    # index (ix_cases_received_on_id) rather than reading every wide case row before the page.
+    page_ids = (
+        _filtered(select(Case.id), filters, today)
+        .order_by(*order)
+        .limit(per_page)
+        .offset((page - 1) * per_page)
+        .subquery()
+    )
     cases = list(
         session.scalars(
-            base.options(
+            select(Case)
+            .join(page_ids, page_ids.c.id == Case.id)
+            .options(
                 selectinload(Case.sensitive_kind_links),
                 selectinload(Case.current_allocations).joinedload(Allocation.user),
             )
             .order_by(*order)
-            .limit(per_page)
-            .offset((page - 1) * per_page)
         )
     )
     return CasePage(cases=cases, page=page, pages=pages, per_page=per_page, total=total)
@@ -171,6 +179,26 @@ def list_overdue_first_contacts(session: Session, *, today: dt.date, limit: int 
             .order_by(Case.first_contact_due_on, Case.id)
             .limit(limit)
         )
+    )
+
+
+def list_allocations_needing_review(session: Session, *, limit: int = 200) -> list[Allocation]:
+    """Current allocations on open cases flagged for a coordinator's review and not yet cleared,
+    longest waiting first (at most `limit`), each with its case and person loaded (one statement)."""
+    return list(
+        session.scalars(
+            select(Allocation)
+            .join(Case, Allocation.case_id == Case.id)
+            .where(
+                Allocation.ends_on.is_(None),
+                Allocation.review_flagged_at.is_not(None),
+                Allocation.review_cleared_at.is_(None),
+                Case.status != CaseStatus.CLOSED,
+            )
+            .options(joinedload(Allocation.case), joinedload(Allocation.user))
+            .order_by(Allocation.review_flagged_at, Allocation.id)
+            .limit(limit)
+        ).unique()
     )
 
 
@@ -801,46 +829,34 @@ def referrer_report(
 ) -> ReferrerReport:
     """The referrer report for `period`, for one referring organisation or all of them.
 
-    Seven aggregate statements, whatever the number of cases.
+    Six aggregate statements, whatever the number of cases.
     """
     def scoped(query: Select) -> Select:
         return query.where(Case.referrer_organisation == referrer) if referrer else query
 
+    def scoped_via(query: Select, case_id) -> Select:
+        # Records of one referrer's cases need the case; for all referrers the join is wasted work.
+        return query.join(Case, case_id == Case.id).where(Case.referrer_organisation == referrer) if referrer \
+            else query
+
+    def counted(condition) -> object:
+        return func.coalesce(func.sum(case((condition, 1), else_=0)), 0)
+
+    # One pass over the cohort: first contact and consent uptake come from columns of the case
+    # (the consent dates are kept by the services), so no join to consents or parties is needed.
     in_period = Case.received_on.between(period.starts_on, period.ends_on)
-    received, in_time, late, not_contacted = session.execute(
+    received, in_time, late, not_contacted, consented_any, harmed_count, responsible_count = session.execute(
         scoped(
             select(
-                func.count(Case.id),
-                func.coalesce(func.sum(case((Case.first_contact_on <= Case.first_contact_due_on, 1), else_=0)), 0),
-                func.coalesce(func.sum(case((Case.first_contact_on > Case.first_contact_due_on, 1), else_=0)), 0),
-                func.coalesce(func.sum(case((Case.first_contact_on.is_(None), 1), else_=0)), 0),
+                func.count(),
+                counted(Case.first_contact_on <= Case.first_contact_due_on),
+                counted(Case.first_contact_on > Case.first_contact_due_on),
+                counted(Case.first_contact_on.is_(None)),
+                counted(or_(Case.harmed_consented_on.is_not(None), Case.responsible_consented_on.is_not(None))),
+                counted(Case.harmed_consented_on.is_not(None)),
+                counted(Case.responsible_consented_on.is_not(None)),
             ).where(in_period)
         )
-    ).one()
-
-    participation = and_(
-        Consent.purpose == ConsentPurpose.PARTICIPATION,
-        Party.role.in_((PartyRole.HARMED_PERSON, PartyRole.PERSON_RESPONSIBLE)),
-    )
-    # One pass over the consents: per case, did a harmed person / a person responsible consent?
-    per_case = scoped(
-        select(
-            Consent.case_id,
-            func.max(case((Party.role == PartyRole.HARMED_PERSON, 1), else_=0)).label("harmed"),
-            func.max(case((Party.role == PartyRole.PERSON_RESPONSIBLE, 1), else_=0)).label("responsible"),
-        )
-        .select_from(Consent)
-        .join(Party, Consent.party_id == Party.id)
-        .join(Case, Consent.case_id == Case.id)
-        .where(in_period, participation)
-        .group_by(Consent.case_id)
-    ).subquery()
-    consented_any, harmed_count, responsible_count = session.execute(
-        select(
-            func.count(),
-            func.coalesce(func.sum(per_case.c.harmed), 0),
-            func.coalesce(func.sum(per_case.c.responsible), 0),
-        ).select_from(per_case)
     ).one()
     consented_by_role = {
         role: int(count)
@@ -857,12 +873,15 @@ def referrer_report(
         InterventionType(kind): count
         for kind, count in session.execute(
             scoped(
-                select(Case.intervention_type, func.count(distinct(Case.id)))
-                .join(CaseStatusChange, CaseStatusChange.case_id == Case.id)
+                select(Case.intervention_type, func.count(Case.id))
                 .where(
-                    CaseStatusChange.to_status == CaseStatus.INTERVENTION,
-                    CaseStatusChange.changed_at >= start_at,
-                    CaseStatusChange.changed_at < end_at,
+                    Case.id.in_(
+                        select(CaseStatusChange.case_id).where(
+                            CaseStatusChange.to_status == CaseStatus.INTERVENTION,
+                            CaseStatusChange.changed_at >= start_at,
+                            CaseStatusChange.changed_at < end_at,
+                        )
+                    ),
                     Case.intervention_type.is_not(None),
                 )
                 .group_by(Case.intervention_type)
@@ -871,10 +890,10 @@ def referrer_report(
     }
 
     agreements_made = session.scalar(
-        scoped(
+        scoped_via(
             select(func.count(OutcomeAgreement.id))
-            .join(Case, OutcomeAgreement.case_id == Case.id)
-            .where(OutcomeAgreement.agreed_on.between(period.starts_on, period.ends_on))
+            .where(OutcomeAgreement.agreed_on.between(period.starts_on, period.ends_on)),
+            OutcomeAgreement.case_id,
         )
     ) or 0
 
@@ -904,10 +923,10 @@ def referrer_report(
     }
 
     responses, average = session.execute(
-        scoped(
+        scoped_via(
             select(func.count(Feedback.id), func.avg(Feedback.satisfaction))
-            .join(Case, Feedback.case_id == Case.id)
-            .where(Feedback.given_on.between(period.starts_on, period.ends_on))
+            .where(Feedback.given_on.between(period.starts_on, period.ends_on)),
+            Feedback.case_id,
         )
     ).one()
 

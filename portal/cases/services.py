@@ -459,9 +459,25 @@ def update_party(
             setattr(party, name, getattr(fresh, name))
             changed.append(name)
     session.flush()
+    if "role" in changed:
+        _refresh_consent_dates(session, case)
     # Field names only: the audit trail must not become a second copy of addresses.
     audit.record(session, actor, "case.party_updated", case, at=now, party_id=party.id, changed=changed)
     return party
+
+
+def _refresh_consent_dates(session: Session, case: Case) -> None:
+    """Work out the case's first-consent dates again from its consents (a party's role changed)."""
+    firsts = dict(session.execute(
+        select(Party.role, func.min(Consent.given_on))
+        .join(Party, Consent.party_id == Party.id)
+        .where(Consent.case_id == case.id, Consent.purpose == ConsentPurpose.PARTICIPATION,
+               Party.role.in_(PRINCIPAL_ROLES))
+        .group_by(Party.role)
+    ).all())
+    case.harmed_consented_on = firsts.get(PartyRole.HARMED_PERSON)
+    case.responsible_consented_on = firsts.get(PartyRole.PERSON_RESPONSIBLE)
+    session.flush()
 
 
 def set_home_visit_approval(
@@ -569,6 +585,8 @@ def record_consent(
         given_on=given_on, method=ConsentMethod(method), recorded_by_id=_actor_id(actor), created_at=now,
     )
     session.add(consent)
+    if purpose is ConsentPurpose.PARTICIPATION:
+        case.note_participation_consent(party.role, given_on)
     session.flush()
     audit.record(
         session, actor, "case.consent_recorded", case, at=now, consent_id=consent.id,
@@ -1395,6 +1413,75 @@ def end_allocation(
         raise RuleViolation(f"This allocation already ended on {_long_date(allocation.ends_on)}")
     _raise_problems(["Give the reason the allocation ends" if not _clean(reason) else None], "reason")
     _end(session, allocation, reason=reason.strip(), actor=actor, now=now)
+    return allocation
+
+
+def flag_allocations_for_review(
+    session: Session, user_id: int, reason: str, *, actor: User | None, now: dt.datetime
+) -> list[Allocation]:
+    """Mark the person's current allocations on open cases as needing a coordinator's review
+    (their vetting lapsed, say), with `reason` in the coordinator's words. Each case's page and
+    the coordinator home show the flag until a coordinator clears it; nothing else changes.
+
+    Idempotent: an allocation already flagged for this same reason (cleared or not) is left as it
+    is, so a job may call this every day. A different reason replaces the flag and needs a fresh
+    review. Returns the allocations flagged by this call (empty when nothing changed); audits
+    `case.allocation_flagged_for_review` on each case. `actor` is None for a job. Raises
+    ValidationFailed for an empty reason.
+    """
+    reason = _clean(reason)
+    _raise_problems(["Give the reason the allocations need review" if reason is None else None], "reason")
+    if len(reason) > 300:
+        reason = reason[:299] + "…"
+    allocations = session.scalars(
+        select(Allocation)
+        .join(Case, Allocation.case_id == Case.id)
+        .where(Allocation.user_id == user_id, Allocation.ends_on.is_(None), Case.status != S.CLOSED)
+        .order_by(Allocation.id)
+        .with_for_update(of=Allocation)
+    ).all()
+    flagged = []
+    for allocation in allocations:
+        if allocation.review_flagged_at is not None and allocation.review_reason == reason:
+            continue
+        allocation.review_reason = reason
+        allocation.review_flagged_at = now
+        allocation.review_cleared_at = None
+        allocation.review_cleared_by_id = None
+        flagged.append(allocation)
+    session.flush()
+    for allocation in flagged:
+        audit.record(
+            session, actor, "case.allocation_flagged_for_review", ("cases", allocation.case_id), at=now,
+            allocation_id=allocation.id, user_id=allocation.user_id, reason=reason,
+        )
+    return flagged
+
+
+def clear_allocation_review(
+    session: Session, allocation_id: int, *, actor: User, now: dt.datetime
+) -> Allocation:
+    """A coordinator records that they reviewed a flagged allocation and the person stays on the
+    case (to take them off, end the allocation instead). Raises PermissionDenied for anyone but a
+    coordinator and RuleViolation when there is no flag to clear."""
+    if not permissions.is_coordinator(actor):
+        raise PermissionDenied("Only a coordinator can clear an allocation's review")
+    allocation = _load(session, Allocation, allocation_id, "allocation")
+    if allocation.review_flagged_at is None:
+        raise RuleViolation("This allocation is not flagged for review")
+    if allocation.review_cleared_at is not None:
+        raise RuleViolation(
+            f"This allocation's review was already cleared on {_long_date(_today(allocation.review_cleared_at))}"
+        )
+    if allocation.ends_on is not None:
+        raise RuleViolation(f"This allocation ended on {_long_date(allocation.ends_on)}")
+    allocation.review_cleared_at = now
+    allocation.review_cleared_by_id = actor.id
+    session.flush()
+    audit.record(
+        session, actor, "case.allocation_review_cleared", ("cases", allocation.case_id), at=now,
+        allocation_id=allocation.id, user_id=allocation.user_id, reason=allocation.review_reason,
+    )
     return allocation
 
 

@@ -136,6 +136,8 @@ def make_consent(
         created_at=NOW,
     )
     session.add(consent)
+    if purpose is ConsentPurpose.PARTICIPATION:
+        who.case.note_participation_consent(who.role, given_on)
     session.flush()
     return consent
 

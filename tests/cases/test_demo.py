@@ -57,3 +57,12 @@ def test_demo_cases_are_realistic_and_went_through_the_services(session: Session
     assert mine
     view = queries.get_case_for_facilitator(session, mine[0].case_id, volunteers[0], on=NOW.date())
     assert view.parties
+
+
+def test_demo_cases_include_allocations_waiting_for_review(session: Session):
+    _cases, _coordinator, volunteers = _load(session)
+
+    waiting = queries.list_allocations_needing_review(session)
+
+    assert waiting and {allocation.user_id for allocation in waiting} == {volunteers[-1].id}
+    assert all(allocation.review_reason.startswith("DBS check expired on") for allocation in waiting)

@@ -20,6 +20,7 @@ from portal.cases.models import (
     CaseStatus,
     CaseStatusChange,
     ClosureReason,
+    ConsentMethod,
     ConsentPurpose,
     ContactMethod,
     ContactOutcome,
@@ -420,7 +421,10 @@ def test_the_referrer_report_runs_a_fixed_number_of_aggregate_statements(session
     session.commit()
     with counting_statements(session) as statements:
         queries.referrer_report(session, ReportPeriod.financial_year(2026), referrer="Kent Police")
-        assert statements() == 7
+        assert statements() == 6
+    with counting_statements(session) as statements:
+        queries.referrer_report(session, ReportPeriod.financial_year(2026))
+        assert statements() == 6
 
 
 def test_report_periods_cover_whole_months_quarters_and_years():
@@ -430,6 +434,41 @@ def test_report_periods_cover_whole_months_quarters_and_years():
     assert ReportPeriod.financial_year(2026) == ReportPeriod(dt.date(2026, 4, 1), dt.date(2027, 3, 31), "2026–27")
     with pytest.raises(ValueError):
         ReportPeriod.quarter(2026, 5)
+
+
+def test_consent_uptake_follows_the_consent_services(session):
+    """The report reads consent uptake from dates the services keep on the case: recorded consent
+    counts, withdrawn consent still counts (it was given), and a party's change of role moves it."""
+    coordinator = make_coordinator(session)
+    case = make_case(session, received_on=dt.date(2026, 11, 2), status=S.ASSESSMENT)
+    supporter = services.add_party(
+        session, case.id, services.PartyDetails(role=PartyRole.SUPPORTER, name="Ben Okoro"),
+        actor=coordinator, now=NOW,
+    )
+    november = ReportPeriod.month(2026, 11)
+    consent = services.record_consent(
+        session, harmed(case).id, purpose=ConsentPurpose.PARTICIPATION, given_on=dt.date(2026, 11, 10),
+        method=ConsentMethod.WRITTEN, actor=coordinator, now=NOW,
+    )
+    services.record_consent(
+        session, supporter.id, purpose=ConsentPurpose.PARTICIPATION, given_on=dt.date(2026, 11, 9),
+        method=ConsentMethod.WRITTEN, actor=coordinator, now=NOW,
+    )
+    assert (case.harmed_consented_on, case.responsible_consented_on) == (dt.date(2026, 11, 10), None)
+    assert queries.referrer_report(session, november).consented_by_role == {PartyRole.HARMED_PERSON: 1}
+
+    services.withdraw_consent(session, consent.id, withdrawn_on=TODAY, actor=coordinator, now=NOW)
+    assert queries.referrer_report(session, november).consented_any == 1
+
+    services.update_party(
+        session, supporter.id, services.PartyDetails(role=PartyRole.PERSON_RESPONSIBLE, name="Ben Okoro"),
+        actor=coordinator, now=NOW,
+    )
+    assert case.responsible_consented_on == dt.date(2026, 11, 9)
+    report = queries.referrer_report(session, november)
+    assert (report.consented_any, report.consented_by_role) == (
+        1, {PartyRole.HARMED_PERSON: 1, PartyRole.PERSON_RESPONSIBLE: 1},
+    )
 
 
 def test_consent_for_other_purposes_does_not_count_as_uptake(session):

@@ -82,6 +82,16 @@ def _show_problems(form, problem: RuleViolation, field_name: str | None = None) 
     add_service_problem(form, field, problem)
 
 
+def _refused_button(form, target_id: str, problem: RuleViolation):
+    """A button-only form carrying a service's refusal, for the error summary to link to the
+    record with this id on the page (its button may be gone: the usual refusal is a second click
+    from a page that was out of date)."""
+    db.session.rollback()
+    form.submit.id = target_id
+    add_service_problem(form, form.submit, problem)
+    return form
+
+
 def _done(case: Case, message: str):
     db.session.commit()
     flash(message, "success")
@@ -299,7 +309,9 @@ def _case_records(case: Case) -> dict:
     }
 
 
-def _render_detail(case: Case, move_form: forms.MoveForm, *, status: int = 200):
+def _render_detail(case: Case, move_form: forms.MoveForm, *, status: int = 200, refused=None):
+    """The case page. `refused` is a button form (approve, mark reviewed) whose service refusal
+    the error summary shows, linked to the record it was about."""
     services.record_case_viewed(db.session, case, current_user, restricted=True, now=_now())
     db.session.commit()
     today = clock.today()
@@ -312,7 +324,9 @@ def _render_detail(case: Case, move_form: forms.MoveForm, *, status: int = 200):
         timeline_page=timeline_page, timeline_pages=timeline_pages,
         confirm=forms.ConfirmForm(), title=f"Case {case.reference}",
         # The error summary (base.html) shows the move form's errors when a move was refused.
-        form=move_form if move_form.errors else None,
+        form=refused or (move_form if move_form.errors else None),
+        refused_id=refused.submit.id if refused else None,
+        refused_message=refused.submit.errors[0] if refused else None,
         **_case_records(case),
     ), status
 
@@ -552,12 +566,13 @@ def risk_assessment(case_id: int):
 def approve_risk_assessment(case_id: int, assessment_id: int):
     case = _load_case(case_id)
     assessment = _owned(RiskAssessment, assessment_id, case)
-    if forms.ConfirmForm().validate_on_submit():
+    form = forms.ConfirmForm()
+    if form.validate_on_submit():
         try:
             services.approve_risk_assessment(db.session, assessment.id, actor=current_user, now=_now())
         except RuleViolation as problem:
-            db.session.rollback()
-            flash(" ".join(problem.reasons), "info")
+            refused = _refused_button(form, f"assessment-{assessment_id}", problem)
+            return _render_detail(_load_case(case_id), _move_form(case), status=409, refused=refused)
         else:
             return _done(case, "Risk assessment approved")
     return redirect(url_for("cases.detail", case_id=case.id))
@@ -693,7 +708,16 @@ def action_status(case_id: int, action_id: int):
             )
         except RuleViolation as problem:
             db.session.rollback()
-            flash(" ".join(problem.reasons), "info")
+            # The summary links to the action's row, where the refusal is repeated.
+            form.status.id = f"action-{action_id}"
+            add_service_problem(form, form.status, problem)
+            case = _load_case(case_id)
+            return render_template(
+                "cases/agreement.html", case=case, agreement=case.agreement, form=form,
+                action_form=forms.ActionForm(formdata=None), status_form=form,
+                refused_id=form.status.id, refused_message=form.status.errors[-1],
+                title=f"Outcome agreement for {case.reference}",
+            ), 409
         else:
             db.session.commit()
             flash(f"Action marked {ActionStatus(form.status.data).label}", "success")
@@ -775,6 +799,24 @@ def end_allocation(case_id: int, allocation_id: int):
             return _done(case, "Allocation ended")
     intro = f"{allocation.user.name}, {allocation.role.label} since {allocation.starts_on:%-d %B %Y}."
     return _record_page(form, case, "End an allocation", intro=intro)
+
+
+@bp.route("/<int:case_id>/allocations/<int:allocation_id>/review", methods=["POST"])
+@coordinator_only
+def clear_allocation_review(case_id: int, allocation_id: int):
+    case = _load_case(case_id)
+    allocation = _owned(Allocation, allocation_id, case)
+    name = allocation.user.name
+    form = forms.ConfirmForm()
+    if form.validate_on_submit():
+        try:
+            services.clear_allocation_review(db.session, allocation.id, actor=current_user, now=_now())
+        except RuleViolation as problem:
+            refused = _refused_button(form, f"allocation-{allocation_id}", problem)
+            return _render_detail(_load_case(case_id), _move_form(case), status=409, refused=refused)
+        else:
+            return _done(case, f"Review of {name}'s allocation cleared: they stay on the case")
+    return redirect(url_for("cases.detail", case_id=case.id))
 
 
 @bp.route("/<int:case_id>/allocations/<int:allocation_id>/parties", methods=["GET", "POST"])
