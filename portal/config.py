@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+import tempfile
 from datetime import timedelta
 from pathlib import Path
 
@@ -43,6 +44,8 @@ class Config:
     WTF_CSRF_ENABLED = True
     WTF_CSRF_TIME_LIMIT = None  # the token lives as long as the session, which has its own timeout
     MAX_CONTENT_LENGTH = int(_env("MAX_UPLOAD_MB", "10")) * 1024 * 1024
+    # Uploaded files live outside static/, served only through permission-checked routes.
+    EXPENSES_RECEIPT_DIR = _env("RECEIPT_DIR", str(INSTANCE / "receipts"))
 
     # Sign-in throttling (Flask-Limiter). Failed attempts only are counted.
     RATELIMIT_STORAGE_URI = _env("REDIS_URL") or "memory://"
@@ -84,3 +87,5 @@ class TestConfig(Config):
     MAIL_SERVER = "127.0.0.1"
     MAIL_PORT = 8025
     BASE_URL = "http://localhost"
+    # Tests that do not choose their own folder never write uploads into the project.
+    EXPENSES_RECEIPT_DIR = str(Path(tempfile.gettempdir()) / "portal-test-receipts")

@@ -5,6 +5,7 @@ import re
 import time
 
 import pytest
+from flask import flash, render_template
 
 from portal.core import account_services
 from portal.core.accounts import Role, TokenPurpose
@@ -213,3 +214,12 @@ def test_sign_in_limits_are_shared_through_redis_when_configured(make_app):
     assert any(email.encode() in key for key in redis.Redis.from_url(url).keys("*"))
     worker_two_limited = worker_two.test_client().post("/sign-in", data={"email": email, "password": PASSWORD})
     assert worker_two_limited.status_code == 429
+
+
+def test_flash_banners_render_their_markup_and_escape_the_message(app, client):
+    with app.test_request_context("/"):
+        flash("Note about <script>O'Brien</script>", "success")
+        html = render_template("base.html", title="Test")
+    heading = "<p class='govuk-notification-banner__heading'>"
+    assert f"{heading}Note about &lt;script&gt;O&#39;Brien&lt;/script&gt;</p>" in html
+    assert "&lt;p class=" not in html

@@ -1,6 +1,6 @@
 """expenses pages."""
 
-from portal.expenses.web import routes
+from portal.expenses.web import payments, review, routes
 from portal.expenses.web.blueprint import bp
 
-__all__ = ["bp", "routes"]
+__all__ = ["bp", "payments", "review", "routes"]
