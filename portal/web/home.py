@@ -56,6 +56,7 @@ def coordinator():
     return _home(
         Role.COORDINATOR,
         overdue=case_queries.list_overdue_first_contacts(db.session, today=clock.today(), limit=10),
+        review=case_queries.list_allocations_needing_review(db.session, limit=10),
     )
 
 

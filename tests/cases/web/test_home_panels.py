@@ -2,6 +2,7 @@
 
 import pytest
 
+from portal.cases import services
 from portal.cases.models import CaseStatus
 from portal.core import clock
 from portal.core.accounts import Role
@@ -40,3 +41,19 @@ def test_volunteer_home_lists_their_own_cases_only(app, client, login_as):
         db.session.commit()
     page = client.get("/volunteer").text
     assert mine_ref in page and other_ref not in page
+
+
+def test_coordinator_home_lists_allocations_flagged_for_review(app, client, login_as):
+    login_as(Role.COORDINATOR)
+    with app.app_context():
+        coordinator = make_coordinator(db.session)
+        case = make_case(db.session, status=CaseStatus.ALLOCATED, actor=coordinator)
+        facilitator = make_user(db.session, name="Declan O'Sullivan")
+        make_allocation(db.session, case, facilitator)
+        services.flag_allocations_for_review(db.session, facilitator.id, "police vetting lapsed on 1 November 2026",
+                                             actor=None, now=NOW)
+        reference = case.reference
+        db.session.commit()
+    page = client.get("/coordinator").text
+    assert "Allocations to review" in page and reference in page
+    assert "police vetting lapsed on 1 November 2026" in page
