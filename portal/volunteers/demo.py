@@ -14,8 +14,21 @@ from sqlalchemy.orm import Session
 
 from portal.core import account_services
 from portal.core.accounts import Role, User, find_user_by_email
+from portal.core.clock import LONDON
 from portal.volunteers import services
-from portal.volunteers.models import DAY_PERIODS, WEEKDAYS, Application, ApplicationSection, ApplicationStatus
+from portal.volunteers.interviews import services as interview_services
+from portal.volunteers.interviews.models import Criterion, SlotMode
+from portal.volunteers.models import (
+    DAY_PERIODS,
+    WEEKDAYS,
+    Application,
+    ApplicationSection,
+    ApplicationStatus,
+    InterviewOutcome,
+)
+from portal.volunteers.profiles import services as offer_services
+from portal.volunteers.references import services as reference_services
+from portal.volunteers.references.models import ReceivedBy
 
 S = ApplicationStatus
 Section = ApplicationSection
@@ -76,25 +89,69 @@ def _answers(fake: Faker, rng: random.Random, name: str, email: str, today: dt.d
     }
 
 
-# Steps past "shortlisted" that later sub-packages (interviews, references, offers) know how to take.
-# Each takes (session, application, coordinator, now) and moves the application one state on.
+# A step takes (session, application, coordinator, when) and moves the application one state on.
 StageStep = Callable[[Session, Application, User, dt.datetime], None]
+
+
+def _later_steps(now: dt.datetime, final: dict[int, ApplicationStatus]) -> dict[ApplicationStatus, StageStep]:
+    """The interview, record and offer steps, run through the sub-packages' services at `when`.
+
+    An application that stops at "interview booked" gets an interview in the coming days; one that
+    goes further had its interview the day after booking."""
+
+    def book(session: Session, application: Application, coordinator: User, when: dt.datetime) -> None:
+        if final[application.id] is S.INTERVIEW_BOOKED:
+            day = (now + dt.timedelta(days=3 + application.id % 4)).astimezone(LONDON).date()
+        else:
+            day = (when + dt.timedelta(days=1)).astimezone(LONDON).date()
+        slot = interview_services.create_slots(
+            session,
+            interview_services.SlotDetails(
+                day=day, start_time=dt.time(10 + application.id % 6), length_minutes=60, mode=SlotMode.IN_PERSON,
+                venue="Colchester Town Hall", address="High Street, Colchester CO1 1PJ",
+                interviewer_ids=[coordinator.id],
+            ),
+            actor=coordinator, now=when,
+        )[0]
+        interview_services.book_interview(session, application.id, slot.id, actor=coordinator, now=when)
+
+    def record(session: Session, application: Application, coordinator: User, when: dt.datetime) -> None:
+        interview_services.save_interview_record(
+            session, application.id,
+            interview_services.RecordDetails(
+                scores={criterion.value: 4 for criterion in Criterion},
+                notes={criterion.value: "Clear, thoughtful answers." for criterion in Criterion},
+                outcome=InterviewOutcome.OFFER, reason="Warm, reflective and clear about safety.",
+                panel_ids=[coordinator.id],
+            ),
+            actor=coordinator, now=when,
+        )
+
+    def offer(session: Session, application: Application, coordinator: User, when: dt.datetime) -> None:
+        for position in (1, 2):
+            reference_services.record_reference(
+                session, application.id, position, received_by=ReceivedBy.PHONE,
+                summary="Known them for years; reliable, calm and fair. No concerns.", is_satisfactory=True,
+                note=None, actor=coordinator, now=when,
+            )
+        offer_services.make_offer(session, application.id, actor=coordinator, now=when)
+
+    return {S.INTERVIEW_BOOKED: book, S.INTERVIEWED: record, S.OFFERED: offer}
 
 
 def load_demo_applications(
     session: Session, *, coordinator: User, password_hash: str, now: dt.datetime, seed: int = 2026,
-    later_steps: dict[ApplicationStatus, StageStep] | None = None,
 ) -> list[Application]:
     """Create demo applicants and their applications in every state of PLAN; returns those created.
 
-    Submitted dates spread over the last eight weeks. `later_steps` takes an application from the
-    state before the key to the key (interview booked, interviewed, offered); without one, that
-    state is set directly.
+    Submitted dates spread over the last eight weeks; interviews, references and offers go through
+    their own services, so the demo has slots, bookings, records and volunteer records too.
     """
     fake = Faker("en_GB")
     fake.seed_instance(seed + 1)
     rng = random.Random(seed + 1)
-    later_steps = later_steps or {}
+    final: dict[int, ApplicationStatus] = {}
+    later_steps = _later_steps(now, final)
     created: list[Application] = []
     number = 0
     for status, count in PLAN:
@@ -115,6 +172,7 @@ def load_demo_applications(
                 sections = sections[: rng.randint(2, 8)]
             for section, data in sections:
                 services.save_section(session, application.id, section, data, actor=user, now=started)
+            final[application.id] = status
             if status is not S.DRAFT:
                 _advance(session, application, status, user=user, coordinator=coordinator,
                          at=started + dt.timedelta(hours=2), later_steps=later_steps)
@@ -143,7 +201,5 @@ def _advance(
         when = at + dt.timedelta(days=2 * step_number)
         if stage is S.SHORTLISTED:
             services.shortlist_application(session, application.id, actor=coordinator, now=when)
-        elif stage in later_steps:
-            later_steps[stage](session, application, coordinator, when)
         else:
-            services.change_status(session, application, stage, actor=coordinator, now=when, demo=True)
+            later_steps[stage](session, application, coordinator, when)
