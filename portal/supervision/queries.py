@@ -1,0 +1,405 @@
+"""Reads of supervision: `get_*` raises NotFound, `find_*` returns None, `list_*` returns a list."""
+
+from __future__ import annotations
+
+import datetime as dt
+from dataclasses import dataclass
+
+from sqlalchemy import and_, exists, or_, select
+from sqlalchemy.orm import Session, selectinload
+
+from portal.cases.models import Allocation, Case, CaseSession, SessionType
+from portal.cases.queries import MyCase, list_my_cases
+from portal.core import settings
+from portal.core.accounts import Role, User, UserRole, is_coordinator
+from portal.core.clock import LONDON
+from portal.core.errors import NotFound
+from portal.supervision import rules
+from portal.supervision.models import (
+    Attendance,
+    BookingPurpose,
+    BookingStatus,
+    SlotStatus,
+    SupervisionBooking,
+    SupervisionRecord,
+    SupervisionSlot,
+    Supervisor,
+)
+from portal.volunteers.profiles.models import Volunteer, VolunteerStatus
+
+
+def london_day(moment: dt.datetime) -> dt.date:
+    return moment.astimezone(LONDON).date()
+
+
+# ---------------------------------------------------------------------------------------------
+# Settings
+
+
+def cadence_rules(session: Session) -> rules.CadenceRules:
+    """The cadence settings in force (defaults: every 12 weeks, overdue only warns, due soon 14 days)."""
+    return rules.CadenceRules(
+        cadence_weeks=int(settings.get_setting(session, rules.CADENCE_SETTING, rules.CADENCE_DEFAULT_WEEKS)),
+        overdue_blocks_allocation=bool(settings.get_setting(session, rules.BLOCKS_SETTING, rules.BLOCKS_DEFAULT)),
+        due_soon_days=int(settings.get_setting(session, rules.DUE_SOON_SETTING, rules.DUE_SOON_DEFAULT_DAYS)),
+    )
+
+
+# ---------------------------------------------------------------------------------------------
+# Supervisors
+
+
+def find_current_supervisor(session: Session, user_id: int) -> Supervisor | None:
+    """The person's current naming as a supervisor, or None."""
+    return session.scalar(select(Supervisor).where(Supervisor.user_id == user_id, Supervisor.ended_at.is_(None)))
+
+
+def is_supervisor(session: Session, user: User | None) -> bool:
+    """A coordinator, or a person a coordinator has named as a supervisor (and not removed)."""
+    if user is None or getattr(user, "is_anonymous", False):
+        return False
+    return is_coordinator(user) or find_current_supervisor(session, user.id) is not None
+
+
+def list_named_supervisors(session: Session) -> list[Supervisor]:
+    """Current named supervisors, by name."""
+    return list(
+        session.scalars(
+            select(Supervisor).join(User, User.id == Supervisor.user_id)
+            .where(Supervisor.ended_at.is_(None)).order_by(User.name, Supervisor.id)
+        )
+    )
+
+
+def list_possible_supervisors(session: Session) -> list[User]:
+    """Everyone who may lead a session: coordinators and named supervisors, active, by name."""
+    named = select(Supervisor.user_id).where(Supervisor.ended_at.is_(None))
+    coordinators = select(UserRole.user_id).where(UserRole.role == Role.COORDINATOR)
+    return list(
+        session.scalars(
+            select(User).where(User.is_deactivated.is_(False), or_(User.id.in_(named), User.id.in_(coordinators)))
+            .order_by(User.name, User.id)
+        )
+    )
+
+
+def list_active_volunteers(session: Session) -> list[User]:
+    """People with an active volunteer record and an active account, by name (who can be booked in)."""
+    active = select(Volunteer.user_id).where(Volunteer.status == VolunteerStatus.ACTIVE)
+    return list(session.scalars(
+        select(User).where(User.is_deactivated.is_(False), User.id.in_(active)).order_by(User.name, User.id)
+    ))
+
+
+def list_coordinators(session: Session) -> list[User]:
+    """Active coordinators, by name (they hear about wellbeing concerns)."""
+    coordinators = select(UserRole.user_id).where(UserRole.role == Role.COORDINATOR)
+    return list(session.scalars(
+        select(User).where(User.is_deactivated.is_(False), User.id.in_(coordinators)).order_by(User.name, User.id)
+    ))
+
+
+def list_people_to_name(session: Session) -> list[User]:
+    """Active volunteers and trainers who could be named supervisors (not already named), by name."""
+    named = select(Supervisor.user_id).where(Supervisor.ended_at.is_(None))
+    roles = select(UserRole.user_id).where(UserRole.role.in_([Role.VOLUNTEER, Role.TRAINER]))
+    return list(
+        session.scalars(
+            select(User).where(User.is_deactivated.is_(False), User.id.in_(roles), User.id.not_in(named))
+            .order_by(User.name, User.id)
+        )
+    )
+
+
+# ---------------------------------------------------------------------------------------------
+# Slots and bookings
+
+
+def get_slot(session: Session, slot_id: int) -> SupervisionSlot:
+    """The slot with this id; raises NotFound."""
+    slot = session.get(SupervisionSlot, slot_id)
+    if slot is None:
+        raise NotFound("Supervision slot not found")
+    return slot
+
+
+def get_booking(session: Session, booking_id: int) -> SupervisionBooking:
+    """The booking with this id; raises NotFound."""
+    booking = session.get(SupervisionBooking, booking_id)
+    if booking is None:
+        raise NotFound("Supervision booking not found")
+    return booking
+
+
+def get_record(session: Session, record_id: int) -> SupervisionRecord:
+    """The session record with this id; raises NotFound."""
+    record = session.get(SupervisionRecord, record_id)
+    if record is None:
+        raise NotFound("Supervision record not found")
+    return record
+
+
+def find_record_for_booking(session: Session, booking_id: int) -> SupervisionRecord | None:
+    return session.scalar(select(SupervisionRecord).where(SupervisionRecord.booking_id == booking_id))
+
+
+def list_bookable_slots(
+    session: Session, *, now: dt.datetime, user_id: int | None = None, until: dt.datetime | None = None,
+    exclude_slot_id: int | None = None,
+) -> list[SupervisionSlot]:
+    """Open slots a volunteer could book now (a place left, outside the minimum notice), soonest first;
+    without slots `user_id` already holds or leads."""
+    query = (
+        select(SupervisionSlot)
+        .where(SupervisionSlot.status == SlotStatus.OPEN, SupervisionSlot.starts_at > now)
+        .order_by(SupervisionSlot.starts_at, SupervisionSlot.id)
+    )
+    if until is not None:
+        query = query.where(SupervisionSlot.starts_at < until)
+    if user_id is not None:
+        query = query.where(
+            SupervisionSlot.supervisor_id != user_id,
+            ~exists().where(
+                SupervisionBooking.slot_id == SupervisionSlot.id, SupervisionBooking.user_id == user_id,
+                SupervisionBooking.status == BookingStatus.BOOKED,
+            ),
+        )
+    if exclude_slot_id is not None:
+        query = query.where(SupervisionSlot.id != exclude_slot_id)
+    return [slot for slot in session.scalars(query) if slot.bookable_from_now(now)]
+
+
+def list_slots_between(session: Session, start: dt.datetime, end: dt.datetime) -> list[SupervisionSlot]:
+    """Open slots starting in [start, end), soonest first (the week view)."""
+    return list(
+        session.scalars(
+            select(SupervisionSlot)
+            .where(SupervisionSlot.status == SlotStatus.OPEN, SupervisionSlot.starts_at >= start,
+                   SupervisionSlot.starts_at < end)
+            .order_by(SupervisionSlot.starts_at, SupervisionSlot.id)
+        )
+    )
+
+
+def list_managed_slots(
+    session: Session, user: User, *, since: dt.datetime, include_cancelled: bool = False
+) -> list[SupervisionSlot]:
+    """Slots ending after `since` that `user` manages (a coordinator: all; a supervisor: their own)."""
+    query = select(SupervisionSlot).where(SupervisionSlot.ends_at > since)
+    if not is_coordinator(user):
+        query = query.where(SupervisionSlot.supervisor_id == user.id)
+    if not include_cancelled:
+        query = query.where(SupervisionSlot.status == SlotStatus.OPEN)
+    return list(session.scalars(query.order_by(SupervisionSlot.starts_at, SupervisionSlot.id)))
+
+
+def list_bookings_of(session: Session, user_id: int) -> list[SupervisionBooking]:
+    """Every booking of the volunteer (cancelled ones too), latest session first."""
+    return list(
+        session.scalars(
+            select(SupervisionBooking)
+            .join(SupervisionSlot, SupervisionSlot.id == SupervisionBooking.slot_id)
+            .where(SupervisionBooking.user_id == user_id)
+            .options(selectinload(SupervisionBooking.record))
+            .order_by(SupervisionSlot.starts_at.desc(), SupervisionBooking.id.desc())
+        )
+    )
+
+
+def list_live_bookings_overlapping(
+    session: Session, user_id: int, starts_at: dt.datetime, ends_at: dt.datetime, *, exclude_booking_id: int | None
+) -> list[SupervisionBooking]:
+    """The volunteer's live bookings whose session overlaps [starts_at, ends_at)."""
+    query = (
+        select(SupervisionBooking)
+        .join(SupervisionSlot, SupervisionSlot.id == SupervisionBooking.slot_id)
+        .where(
+            SupervisionBooking.user_id == user_id, SupervisionBooking.status == BookingStatus.BOOKED,
+            SupervisionSlot.status == SlotStatus.OPEN,
+            SupervisionSlot.starts_at < ends_at, SupervisionSlot.ends_at > starts_at,
+        )
+    )
+    if exclude_booking_id is not None:
+        query = query.where(SupervisionBooking.id != exclude_booking_id)
+    return list(session.scalars(query))
+
+
+def list_records_of(session: Session, user_id: int) -> list[SupervisionRecord]:
+    """The volunteer's session records, latest first."""
+    return list(
+        session.scalars(
+            select(SupervisionRecord).where(SupervisionRecord.user_id == user_id)
+            .order_by(SupervisionRecord.held_on.desc(), SupervisionRecord.id.desc())
+        )
+    )
+
+
+def supervises(session: Session, supervisor_id: int, volunteer_user_id: int) -> bool:
+    """True when `supervisor_id` has led a session the volunteer booked (so is one of their supervisors)."""
+    return session.scalar(
+        select(SupervisionBooking.id)
+        .join(SupervisionSlot, SupervisionSlot.id == SupervisionBooking.slot_id)
+        .where(SupervisionBooking.user_id == volunteer_user_id, SupervisionSlot.supervisor_id == supervisor_id)
+        .limit(1)
+    ) is not None
+
+
+def list_discussable_cases(session: Session, user_id: int, *, on: dt.date) -> list[MyCase]:
+    """The cases a volunteer is allocated to on `on`: the only ones their supervision may record."""
+    user = session.get(User, user_id)
+    return [] if user is None else list_my_cases(session, user, on=on)
+
+
+# ---------------------------------------------------------------------------------------------
+# Cadence
+
+
+@dataclass(frozen=True)
+class SupervisionDue:
+    """One active volunteer's supervision position on a day."""
+
+    user_id: int
+    name: str
+    email: str
+    due_on: dt.date
+    state: rules.DueState
+    last_held_on: dt.date | None
+    next_booked_at: dt.datetime | None
+
+    @property
+    def is_overdue(self) -> bool:
+        return self.state is rules.DueState.OVERDUE
+
+
+def _last_attended(session: Session, user_ids: list[int] | None = None) -> dict[int, SupervisionRecord]:
+    query = select(SupervisionRecord).where(SupervisionRecord.attendance == Attendance.ATTENDED)
+    if user_ids is not None:
+        query = query.where(SupervisionRecord.user_id.in_(user_ids))
+    latest: dict[int, SupervisionRecord] = {}
+    for record in session.scalars(query.order_by(SupervisionRecord.held_on, SupervisionRecord.id)):
+        latest[record.user_id] = record
+    return latest
+
+
+def _next_bookings(session: Session, now: dt.datetime, user_ids: list[int] | None = None) -> dict[int, dt.datetime]:
+    query = (
+        select(SupervisionBooking.user_id, SupervisionSlot.starts_at)
+        .join(SupervisionSlot, SupervisionSlot.id == SupervisionBooking.slot_id)
+        .where(SupervisionBooking.status == BookingStatus.BOOKED, SupervisionSlot.status == SlotStatus.OPEN,
+               SupervisionSlot.starts_at > now)
+        .order_by(SupervisionSlot.starts_at.desc())
+    )
+    if user_ids is not None:
+        query = query.where(SupervisionBooking.user_id.in_(user_ids))
+    return {user_id: starts_at for user_id, starts_at in session.execute(query)}
+
+
+def _due_for(
+    volunteer: Volunteer, record: SupervisionRecord | None, next_at: dt.datetime | None, cadence: rules.CadenceRules,
+    today: dt.date,
+) -> SupervisionDue:
+    due = rules.due_on(
+        last_held_on=record.held_on if record else None, next_due_on=record.next_due_on if record else None,
+        active_since=london_day(volunteer.status_changed_at), cadence_weeks=cadence.cadence_weeks,
+    )
+    return SupervisionDue(
+        user_id=volunteer.user_id, name=volunteer.user.name, email=volunteer.user.email, due_on=due,
+        state=rules.due_state(due, today, cadence.due_soon_days), last_held_on=record.held_on if record else None,
+        next_booked_at=next_at,
+    )
+
+
+def find_supervision_due(session: Session, user_id: int, *, now: dt.datetime) -> SupervisionDue | None:
+    """The volunteer's due date and state, or None unless they are an active volunteer."""
+    volunteer = session.scalar(
+        select(Volunteer).where(Volunteer.user_id == user_id, Volunteer.status == VolunteerStatus.ACTIVE)
+    )
+    if volunteer is None:
+        return None
+    record = _last_attended(session, [user_id]).get(user_id)
+    next_at = _next_bookings(session, now, [user_id]).get(user_id)
+    return _due_for(volunteer, record, next_at, cadence_rules(session), london_day(now))
+
+
+def list_supervision_due(session: Session, *, now: dt.datetime) -> list[SupervisionDue]:
+    """Every active volunteer's supervision position, the earliest due first (three queries)."""
+    volunteers = list(
+        session.scalars(
+            select(Volunteer).where(Volunteer.status == VolunteerStatus.ACTIVE).options(selectinload(Volunteer.user))
+        )
+    )
+    latest = _last_attended(session)
+    upcoming = _next_bookings(session, now)
+    cadence = cadence_rules(session)
+    today = london_day(now)
+    rows = [_due_for(v, latest.get(v.user_id), upcoming.get(v.user_id), cadence, today) for v in volunteers]
+    return sorted(rows, key=lambda row: (row.due_on, row.name.lower(), row.user_id))
+
+
+def allocation_refusal(session: Session, user_id: int, on: dt.date) -> str | None:
+    """Why a volunteer overdue for supervision may not take a case on `on`, when the setting blocks
+    allocation; None otherwise."""
+    cadence = cadence_rules(session)
+    if not cadence.overdue_blocks_allocation:
+        return None
+    return overdue_message(session, user_id, on)
+
+
+def overdue_message(session: Session, user_id: int, on: dt.date) -> str | None:
+    """"Supervision overdue since 3 March 2026" for an active volunteer overdue on `on`, else None."""
+    volunteer = session.scalar(
+        select(Volunteer).where(Volunteer.user_id == user_id, Volunteer.status == VolunteerStatus.ACTIVE)
+    )
+    if volunteer is None:
+        return None
+    record = _last_attended(session, [user_id]).get(user_id)
+    due = rules.due_on(
+        last_held_on=record.held_on if record else None, next_due_on=record.next_due_on if record else None,
+        active_since=london_day(volunteer.status_changed_at), cadence_weeks=cadence_rules(session).cadence_weeks,
+    )
+    if due >= on:
+        return None
+    return f"Supervision overdue since {rules.long_date(due)}"
+
+
+# ---------------------------------------------------------------------------------------------
+# Debrief prompts
+
+
+@dataclass(frozen=True)
+class DebriefPrompt:
+    """A case meeting the volunteer facilitated recently, with no debrief booked since it was logged."""
+
+    case_id: int
+    reference: str
+    session_type: SessionType
+    held_on: dt.date
+
+
+def list_debrief_prompts(session: Session, user_id: int, *, now: dt.datetime) -> list[DebriefPrompt]:
+    """Case meetings (conferences, panels, preparation meetings…) logged in the last two weeks on
+    cases the volunteer is allocated to, logged after their latest debrief booking; newest first."""
+    today = london_day(now)
+    since = today - dt.timedelta(days=rules.DEBRIEF_PROMPT_DAYS)
+    last_debrief = session.scalar(
+        select(SupervisionBooking.booked_at)
+        .where(SupervisionBooking.user_id == user_id, SupervisionBooking.purpose == BookingPurpose.DEBRIEF,
+               SupervisionBooking.status == BookingStatus.BOOKED)
+        .order_by(SupervisionBooking.booked_at.desc()).limit(1)
+    )
+    query = (
+        select(Case.id, Case.reference, CaseSession.session_type, CaseSession.held_on)
+        .join(CaseSession, CaseSession.case_id == Case.id)
+        .join(Allocation, Allocation.case_id == Case.id)
+        .where(
+            Allocation.user_id == user_id,
+            Allocation.starts_on <= CaseSession.held_on,
+            or_(Allocation.ends_on.is_(None), Allocation.ends_on > CaseSession.held_on),
+            CaseSession.held_on >= since,
+            CaseSession.held_on <= today,
+        )
+        .order_by(CaseSession.held_on.desc(), CaseSession.id.desc())
+    )
+    if last_debrief is not None:
+        query = query.where(and_(CaseSession.created_at > last_debrief))
+    return [DebriefPrompt(*row) for row in session.execute(query)]

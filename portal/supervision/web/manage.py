@@ -1,0 +1,344 @@
+"""Supervisors' and coordinators' supervision pages: their slots and who booked, publishing (once or as
+a series), changing and cancelling slots, recording sessions and reading records; and, for
+coordinators, the cadence list (overdue and due soon), naming supervisors and the cadence rules.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from functools import wraps
+
+from flask import abort, flash, redirect, render_template, url_for
+from flask_login import current_user, login_required
+from wtforms import SelectChoice
+
+from portal.core import clock
+from portal.core.accounts import Role, User
+from portal.core.errors import RuleViolation
+from portal.extensions import db
+from portal.supervision import permissions, queries, rules, services
+from portal.supervision.models import SlotKind
+from portal.supervision.web import forms
+from portal.supervision.web.blueprint import bp
+from portal.supervision.web.routes import mine_url, put_errors, slots_url
+from portal.web.decorators import require, role_required
+
+coordinators_only = role_required(Role.COORDINATOR)
+
+
+def supervisors_only(view):
+    """Coordinators and named supervisors; anyone else gets 403."""
+
+    @wraps(view)
+    @login_required
+    def wrapped(*args, **kwargs):
+        if not queries.is_supervisor(db.session, current_user):
+            abort(403)
+        return view(*args, **kwargs)
+
+    return wrapped
+
+
+def _supervisor_choices() -> list[SelectChoice]:
+    if permissions.can_see_cadence(current_user):
+        people = queries.list_possible_supervisors(db.session)
+    else:
+        people = [current_user]
+    return [SelectChoice(person.id, person.name) for person in people]
+
+
+def _details(form) -> services.SlotDetails:
+    return services.SlotDetails(
+        day=form.day.data, start_time=form.start_time.data, length_minutes=form.length_minutes.data,
+        kind=form.kind.data, mode=form.mode.data, supervisor_id=form.supervisor_id.data, capacity=form.capacity.data,
+        venue=form.venue.data, online_link=form.online_link.data,
+        minimum_notice_hours=form.minimum_notice_hours.data, cutoff_hours=form.cutoff_hours.data,
+    )
+
+
+@bp.route("/manage")
+@supervisors_only
+def manage():
+    now = clock.now()
+    since = now - dt.timedelta(days=28)
+    slots = queries.list_managed_slots(db.session, current_user, since=since)
+    return render_template(
+        "supervision/manage.html", title="Supervision sessions",
+        upcoming=[slot for slot in slots if slot.ends_at > now], recent=[slot for slot in slots if slot.ends_at <= now],
+        slot_label=services.slot_label, now=now, is_coordinator=permissions.can_see_cadence(current_user),
+    )
+
+
+@bp.route("/manage/slots/new", methods=["GET", "POST"])
+@supervisors_only
+def slot_new():
+    form = forms.NewSlotsForm()
+    form.supervisor_id.choices = _supervisor_choices()
+    if not form.is_submitted():
+        form.supervisor_id.data = current_user.id
+        form.kind.data, form.mode.data = SlotKind.INDIVIDUAL.value, "in_person"
+    status = 200
+    if form.validate_on_submit():
+        try:
+            slots = services.publish_slots(db.session, _details(form), repeat=form.repeat.data or "none",
+                                           occurrences=form.occurrences.data, actor=current_user, now=clock.now())
+        except RuleViolation as problem:
+            put_errors(form, problem, "day")
+            status = 400
+        else:
+            db.session.commit()
+            flash(f"{len(slots)} supervision session{'s' if len(slots) != 1 else ''} published", "success")
+            return redirect(url_for("supervision.manage"))
+    elif form.is_submitted():
+        status = 400
+    return render_template("supervision/slot_form.html", title="Publish supervision", form=form, series=True), status
+
+
+def _managed_slot(slot_id: int):
+    slot = queries.get_slot(db.session, slot_id)
+    require(permissions.can_manage_slot(current_user, slot))
+    return slot
+
+
+@bp.route("/manage/slots/<int:slot_id>/edit", methods=["GET", "POST"])
+@supervisors_only
+def slot_edit(slot_id: int):
+    slot = _managed_slot(slot_id)
+    form = forms.SlotForm()
+    form.supervisor_id.choices = _supervisor_choices()
+    if not form.is_submitted():
+        local = slot.starts_at.astimezone(clock.LONDON)
+        form.day.data, form.start_time.data = local.date(), local.time()
+        form.length_minutes.data, form.kind.data = slot.length_minutes, slot.kind.value
+        form.capacity.data = slot.capacity
+        form.mode.data, form.venue.data, form.online_link.data = slot.mode.value, slot.venue, slot.online_link
+        form.supervisor_id.data = slot.supervisor_id
+        form.minimum_notice_hours.data, form.cutoff_hours.data = slot.minimum_notice_hours, slot.cutoff_hours
+    status = 200
+    if form.validate_on_submit():
+        try:
+            services.update_slot(db.session, slot.id, _details(form), actor=current_user, now=clock.now(),
+                                 manage_url=mine_url())
+        except RuleViolation as problem:
+            put_errors(form, problem, "day")
+            slot = _managed_slot(slot_id)
+            status = 400
+        else:
+            db.session.commit()
+            flash("Session updated. Anyone booked has been sent the new details.", "success")
+            return redirect(url_for("supervision.manage"))
+    elif form.is_submitted():
+        status = 400
+    return render_template("supervision/slot_form.html", title="Change the session", form=form, series=False,
+                           slot=slot), status
+
+
+@bp.route("/manage/slots/<int:slot_id>/cancel", methods=["GET", "POST"])
+@supervisors_only
+def slot_cancel(slot_id: int):
+    slot = _managed_slot(slot_id)
+    form = forms.CancelSlotForm()
+    status = 200
+    if form.validate_on_submit():
+        try:
+            services.cancel_slot(db.session, slot.id, form.reason.data, actor=current_user, now=clock.now(),
+                                 booking_url=slots_url())
+        except RuleViolation as problem:
+            put_errors(form, problem, "reason")
+            slot = _managed_slot(slot_id)
+            status = 400
+        else:
+            db.session.commit()
+            flash("Session cancelled. Everyone booked has been told.", "success")
+            return redirect(url_for("supervision.manage"))
+    elif form.is_submitted():
+        status = 400
+    return render_template("supervision/slot_cancel.html", title="Cancel the session", form=form, slot=slot,
+                           slot_label=services.slot_label), status
+
+
+@bp.route("/manage/slots/<int:slot_id>/book-for", methods=["GET", "POST"])
+@supervisors_only
+def slot_book_for(slot_id: int):
+    """Book a volunteer in; the minimum notice does not apply (a debrief after a hard meeting can be soon)."""
+    slot = _managed_slot(slot_id)
+    form = forms.BookForForm()
+    form.user_id.choices = [SelectChoice("", "Choose a volunteer")] + [
+        SelectChoice(person.id, person.name) for person in queries.list_active_volunteers(db.session)
+        if person.id != slot.supervisor_id
+    ]
+    status = 200
+    if form.validate_on_submit():
+        try:
+            booking = services.book_slot(db.session, slot.id, user_id=form.user_id.data, purpose=form.purpose.data,
+                                         actor=current_user, now=clock.now(), manage_url=mine_url())
+        except RuleViolation as problem:
+            put_errors(form, problem, "user_id")
+            slot = _managed_slot(slot_id)
+            status = 400
+        else:
+            db.session.commit()
+            flash(f"{booking.user.name} booked in. We have e-mailed them a calendar invitation.", "success")
+            return redirect(url_for("supervision.manage"))
+    elif form.is_submitted():
+        status = 400
+    return render_template("supervision/book_for.html", title="Book a volunteer in", form=form, slot=slot,
+                           slot_label=services.slot_label), status
+
+
+# ---------------------------------------------------------------------------------------------
+# Records
+
+
+@bp.route("/bookings/<int:booking_id>/record", methods=["GET", "POST"])
+@login_required
+def record(booking_id: int):
+    booking = queries.get_booking(db.session, booking_id)
+    require(permissions.can_record_session(current_user, booking))
+    held_on = queries.london_day(booking.slot.starts_at)
+    existing = booking.record
+    form = forms.RecordForm()
+    form.case_ids.choices = [
+        SelectChoice(case.case_id, f"{case.reference} ({case.role.label}, {case.district})")
+        for case in queries.list_discussable_cases(db.session, booking.user_id, on=held_on)
+    ]
+    if not form.is_submitted():
+        if existing is not None:
+            form.attendance.data = existing.attendance.value
+            form.case_ids.data = [case.id for case in existing.cases]
+            form.actions.data, form.wellbeing_concerns.data = existing.actions, existing.wellbeing_concerns
+            form.next_due_on.data = existing.next_due_on
+        else:
+            cadence = queries.cadence_rules(db.session)
+            form.next_due_on.data = held_on + dt.timedelta(weeks=cadence.cadence_weeks)
+    status = 200
+    if form.validate_on_submit():
+        details = services.RecordDetails(
+            attendance=form.attendance.data, case_ids=form.case_ids.data or [], actions=form.actions.data,
+            wellbeing_concerns=form.wellbeing_concerns.data, next_due_on=form.next_due_on.data,
+        )
+        try:
+            saved = services.record_session(db.session, booking.id, details, actor=current_user, now=clock.now())
+        except RuleViolation as problem:
+            put_errors(form, problem, "attendance")
+            booking = queries.get_booking(db.session, booking_id)
+            status = 400
+        else:
+            db.session.commit()
+            flash(f"Session with {booking.user.name} recorded", "success")
+            return redirect(url_for("supervision.record_detail", record_id=saved.id))
+    elif form.is_submitted():
+        status = 400
+    return render_template("supervision/record_form.html", title=f"Record supervision with {booking.user.name}",
+                           form=form, booking=booking, slot_label=services.slot_label), status
+
+
+@bp.route("/records/<int:record_id>")
+@login_required
+def record_detail(record_id: int):
+    record = services.view_record(db.session, record_id, actor=current_user, now=clock.now())  # NotFound -> 404
+    db.session.commit()  # the viewing is audited
+    history = queries.list_records_of(db.session, record.user_id)
+    return render_template("supervision/record.html", title=f"Supervision record: {record.user.name}",
+                           record=record, history=history, slot_label=services.slot_label,
+                           long_date=rules.long_date)
+
+
+@bp.route("/volunteers/<int:user_id>")
+@login_required
+def volunteer(user_id: int):
+    """A volunteer's supervision history, for coordinators and the volunteer's own supervisors."""
+    require(permissions.can_see_cadence(current_user) or queries.supervises(db.session, current_user.id, user_id))
+    person = db.session.get(User, user_id)
+    require(person is not None)
+    now = clock.now()
+    return render_template(
+        "supervision/volunteer.html", title=f"Supervision: {person.name}", person=person,
+        due=queries.find_supervision_due(db.session, user_id, now=now),
+        bookings=queries.list_bookings_of(db.session, user_id), slot_label=services.slot_label,
+        long_date=rules.long_date,
+    )
+
+
+# ---------------------------------------------------------------------------------------------
+# Coordinators: cadence, supervisors, rules
+
+
+@bp.route("/cadence")
+@coordinators_only
+def cadence():
+    rows = queries.list_supervision_due(db.session, now=clock.now())
+    return render_template(
+        "supervision/cadence.html", title="Supervision due",
+        overdue=[row for row in rows if row.state is rules.DueState.OVERDUE],
+        due_soon=[row for row in rows if row.state is rules.DueState.DUE_SOON],
+        in_date=[row for row in rows if row.state is rules.DueState.IN_DATE],
+        rules_in_force=queries.cadence_rules(db.session), long_date=rules.long_date,
+        slot_label=services.london_label,
+    )
+
+
+@bp.route("/supervisors", methods=["GET", "POST"])
+@coordinators_only
+def supervisors():
+    form = forms.NameSupervisorForm()
+    form.user_id.choices = [SelectChoice("", "Choose a person")] + [
+        SelectChoice(person.id, f"{person.name} ({person.email})")
+        for person in queries.list_people_to_name(db.session)
+    ]
+    status = 200
+    if form.validate_on_submit():
+        try:
+            named = services.name_supervisor(db.session, form.user_id.data, actor=current_user, now=clock.now())
+        except RuleViolation as problem:
+            put_errors(form, problem, "user_id")
+            status = 400
+        else:
+            db.session.commit()
+            flash(f"{named.user.name} can now publish supervision and record sessions", "success")
+            return redirect(url_for("supervision.supervisors"))
+    elif form.is_submitted():
+        status = 400
+    return render_template("supervision/supervisors.html", title="Supervisors", form=form,
+                           named=queries.list_named_supervisors(db.session),
+                           remove_form=forms.RemoveSupervisorForm()), status
+
+
+@bp.route("/supervisors/<int:user_id>/remove", methods=["POST"])
+@coordinators_only
+def supervisor_remove(user_id: int):
+    form = forms.RemoveSupervisorForm()
+    if not form.validate_on_submit():
+        abort(400)
+    removed = services.remove_supervisor(db.session, user_id, actor=current_user, now=clock.now())
+    db.session.commit()
+    flash(f"{removed.user.name} is no longer a supervisor. Sessions they lead stay until you change them.", "success")
+    return redirect(url_for("supervision.supervisors"))
+
+
+@bp.route("/rules", methods=["GET", "POST"])
+@coordinators_only
+def cadence_rules():
+    form = forms.RulesForm()
+    if not form.is_submitted():
+        current = queries.cadence_rules(db.session)
+        form.cadence_weeks.data, form.due_soon_days.data = current.cadence_weeks, current.due_soon_days
+        form.overdue_blocks_allocation.data = "block" if current.overdue_blocks_allocation else "warn"
+    status = 200
+    if form.validate_on_submit():
+        try:
+            services.set_cadence_rules(
+                db.session, cadence_weeks=form.cadence_weeks.data, due_soon_days=form.due_soon_days.data,
+                overdue_blocks_allocation=form.overdue_blocks_allocation.data == "block", actor=current_user,
+                now=clock.now(),
+            )
+        except RuleViolation as problem:
+            put_errors(form, problem, "cadence_weeks")
+            status = 400
+        else:
+            db.session.commit()
+            flash("Supervision rules saved", "success")
+            return redirect(url_for("supervision.cadence"))
+    elif form.is_submitted():
+        status = 400
+    return render_template("supervision/rules.html", title="Supervision rules", form=form), status
