@@ -9,7 +9,7 @@ from flask_login import current_user
 from govuk_frontend_wtf.main import WTFormsHelpers
 from jinja2 import ChoiceLoader, FileSystemLoader, PackageLoader, PrefixLoader
 
-from portal.core.accounts import Role
+from portal.core.accounts import ROLE_ORDER, Role
 from portal.core.clock import to_london
 
 
@@ -41,22 +41,41 @@ def format_day(day: dt.date | None) -> str:
     return "" if day is None else day.strftime("%-d %B %Y")
 
 
+# What each role sees in the service navigation, in order: (label, endpoint). A person with several
+# roles sees each link once, in the order of their most senior role's list.
+NAVIGATION: dict[Role, tuple[tuple[str, str], ...]] = {
+    Role.ADMIN: (("People", "admin.users"), ("Audit log", "admin.audit_log"),
+                 ("Expenses policy", "expenses.settings")),
+    Role.COORDINATOR: (
+        ("Cases", "cases.index"), ("Referrer reports", "cases.reports"),
+        ("Applications", "volunteers.queue"), ("Interviews", "volunteers.slot_list"),
+        ("Volunteers", "volunteers.volunteer_list"), ("Vetting", "volunteers.vetting_dashboard"),
+        ("Training", "training.index"), ("Supervision", "supervision.manage"),
+        ("Expense claims", "expenses.review"), ("Payment batches", "expenses.batches"),
+    ),
+    Role.TRAINER: (("Training", "training.index"), ("Expenses", "expenses.index")),
+    Role.VOLUNTEER: (
+        ("My cases", "cases.my_cases"), ("Training", "training.index"), ("Supervision", "supervision.mine"),
+        ("Vetting", "volunteers.vetting_mine"), ("Expenses", "expenses.index"),
+    ),
+    Role.APPLICANT: (("Your application", "volunteers.application"),),
+}
+
+
 def _navigation() -> dict:
-    """Role-aware navigation links: (label, url, endpoint prefix) for the service navigation."""
+    """Role-aware navigation links: (label, url) for the service navigation."""
     items: list[tuple[str, str]] = []
     if current_user.is_authenticated:
         items.append(("Home", url_for("home.index")))
-        if current_user.has_role(Role.COORDINATOR):
-            items.append(("Cases", url_for("cases.index")))
-            items.append(("Referrer reports", url_for("cases.reports")))
-            items.append(("Volunteer applications", url_for("volunteers.queue")))
-        if current_user.has_role(Role.APPLICANT):
-            items.append(("Your application", url_for("volunteers.application")))
-        if current_user.has_role(Role.VOLUNTEER):
-            items.append(("My cases", url_for("cases.my_cases")))
-        if current_user.has_role(Role.ADMIN):
-            items.append(("People", url_for("admin.users")))
-            items.append(("Audit log", url_for("admin.audit_log")))
+        seen: set[str] = set()
+        for role in ROLE_ORDER:
+            if not current_user.has_role(role):
+                continue
+            for label, endpoint in NAVIGATION[role]:
+                # Links appear once their module's pages exist (a module may be switched off).
+                if endpoint not in seen and endpoint in current_app.view_functions:
+                    seen.add(endpoint)
+                    items.append((label, url_for(endpoint)))
         items.append(("Your account", url_for("account.index")))
         if current_app.config.get("DEVELOPMENT"):
             items.append(("Mail (development)", url_for("dev.mail_index")))
