@@ -8,6 +8,9 @@ Contract (shared by expenses receipts and, later, training coursework):
   tells the person what to do, and returns a `CheckedUpload` with the kind, size, SHA-256 and a safe
   display name. The uploaded name is never trusted: a photo called `receipt.HEIC` that is really a JPEG
   is accepted as a JPEG (phones rename files), and the safe name gets the right extension.
+  With `strict_name=True` (documents, where a wrong extension means the wrong file was chosen) the name
+  must instead be a plain file name (no folders, `..`, leading dot or control characters) ending in an
+  allowed extension that matches the content; otherwise the upload is refused saying how to fix it.
 - `save(directory, data)` writes the bytes under a new random name (32 hex digits, in a two-character
   sub-folder, mode 0600) in `directory`, which the caller takes from its configuration and which must
   not be under `static/`. It returns the stored name; the uploaded name is never part of a path.
@@ -45,10 +48,16 @@ class FileKind:
     content_type: str
     extension: str
     label: str
+    other_extensions: tuple[str, ...] = ()
+
+    @property
+    def extensions(self) -> tuple[str, ...]:
+        """Every extension a name of this kind may end in (lower case, without the dot)."""
+        return (self.extension, *self.other_extensions)
 
 
 KINDS: dict[str, FileKind] = {
-    "jpeg": FileKind("jpeg", "image/jpeg", "jpg", "a JPEG photo"),
+    "jpeg": FileKind("jpeg", "image/jpeg", "jpg", "a JPEG photo", ("jpeg",)),
     "png": FileKind("png", "image/png", "png", "a PNG image"),
     "heic": FileKind("heic", "image/heic", "heic", "a HEIC photo"),
     "heif": FileKind("heif", "image/heif", "heif", "a HEIF photo"),
@@ -65,6 +74,8 @@ DOCUMENT_KINDS = frozenset({"pdf", "docx", "odt"})
 
 NAME_MAX = 150
 _STORED_NAME = re.compile(r"^[0-9a-f]{32}$")
+# Folder separators (either kind) and control characters: never part of a plain file name.
+_NOT_PLAIN_NAME = re.compile(r"[/\\\x00-\x1f\x7f]")
 _HEIC_BRANDS = {b"heic", b"heix", b"hevc", b"hevx", b"heim", b"heis"}
 _HEIF_BRANDS = {b"mif1", b"msf1"}
 _NOT_HEIF_BRANDS = {b"avif", b"avis"}
@@ -168,13 +179,30 @@ def download_name(filename: str | None, kind: str) -> str:
     return safe_display_name(filename, kind)
 
 
+def _check_name(filename: str, allowed: Collection[str]) -> str:
+    """The extension of a plain file name ending in one of the `allowed` kinds' extensions; UploadRejected if
+    there is no name, it has folders or `..` or control characters in it, or it ends otherwise."""
+    if not filename:
+        raise UploadRejected("Select a file")
+    if _NOT_PLAIN_NAME.search(filename) or filename.startswith("."):
+        raise UploadRejected("The file name must be a plain name without folders or ‘..’: rename the file and "
+                             "upload it again")
+    extension = filename.rpartition(".")[2].lower() if "." in filename else ""
+    if not any(extension in KINDS[kind].extensions for kind in allowed):
+        raise UploadRejected(f"The selected file must be a {_kinds_in_words(allowed)}")
+    return extension
+
+
 def check_upload(
-    data: bytes, *, filename: str | None, allowed: Collection[str], max_bytes: int,
+    data: bytes, *, filename: str | None, allowed: Collection[str], max_bytes: int, strict_name: bool = False,
 ) -> CheckedUpload:
     """Accept `data` if it is non-empty, at most `max_bytes`, and by content one of `allowed` kinds.
 
-    Raises UploadRejected with a message for the person who chose the file.
+    With `strict_name`, `filename` must also be a plain name (no folders, `..`, leading dot or control
+    characters) whose extension matches what the content is. Raises UploadRejected with a message for the
+    person who chose the file.
     """
+    extension = _check_name((filename or "").strip(), allowed) if strict_name else None
     if data is None or (not data and not (filename or "").strip()):
         raise UploadRejected("Select a file")
     if not data:
@@ -186,6 +214,9 @@ def check_upload(
     kind = detect_kind(data)
     if kind is None or kind not in allowed:
         raise UploadRejected(f"The selected file must be a {_kinds_in_words(allowed)}")
+    if extension is not None and extension not in KINDS[kind].extensions:
+        raise UploadRejected(f"The selected file is {KINDS[kind].label} but its name ends in .{extension}: "
+                             f"rename it to end in .{KINDS[kind].extension} and upload it again")
     return CheckedUpload(
         kind=kind, size=len(data), sha256=hashlib.sha256(data).hexdigest(),
         display_name=safe_display_name(filename, kind),

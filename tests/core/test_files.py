@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import hashlib
 import io
+import re
 import zipfile
 
 import pytest
@@ -78,6 +79,59 @@ def test_empty_oversized_and_wrong_kinds_are_refused_with_clear_messages():
                            max_bytes=1000)
     with pytest.raises(files.UploadRejected, match="must be a PDF, DOCX or ODT"):
         files.check_upload(jpeg_bytes(), filename="essay.pdf", allowed=files.DOCUMENT_KINDS, max_bytes=1000)
+
+
+def test_an_odt_whose_mimetype_names_another_format_is_not_recognised():
+    assert files.detect_kind(odt_bytes().replace(b"opendocument.text", b"opendocument.sheet")) is None
+
+
+@pytest.mark.parametrize(("raw", "kind", "safe"), [
+    ("Zoë's essay (final).pdf", "pdf", "Zoe_s essay _final.pdf"),
+    ('a"b;c\r\n.docx', "docx", "a_b_c.docx"),
+    ("x" * 300 + ".pdf", "pdf", "x" * 146 + ".pdf"),
+    ("Essay.DOCX", "docx", "Essay.docx"),
+])
+def test_display_names_keep_only_harmless_characters(raw, kind, safe):
+    assert files.safe_display_name(raw, kind) == safe
+
+
+@pytest.mark.parametrize(("filename", "data", "kind", "display_name"), [
+    ("Essay.DOCX", docx_bytes(), "docx", "Essay.docx"),
+    (" essay.odt ", odt_bytes(), "odt", "essay.odt"),
+    ("photo.jpeg", jpeg_bytes(), "jpeg", "photo.jpg"),
+])
+def test_a_strict_name_is_accepted_when_its_extension_matches_the_content(filename, data, kind, display_name):
+    checked = files.check_upload(data, filename=filename, allowed=files.DOCUMENT_KINDS | files.IMAGE_KINDS,
+                                 max_bytes=10_000, strict_name=True)
+    assert (checked.kind, checked.display_name) == (kind, display_name)
+
+
+@pytest.mark.parametrize(("filename", "data", "message"), [
+    ("", pdf_bytes(), "Select a file"),
+    (None, pdf_bytes(), "Select a file"),
+    ("../../x.pdf", pdf_bytes(), "without folders"),
+    ("..\\x.pdf", pdf_bytes(), "without folders"),
+    ("folder/x.pdf", pdf_bytes(), "without folders"),
+    ("C:\\Users\\x.pdf", pdf_bytes(), "without folders"),
+    ("x\x00.pdf", pdf_bytes(), "without folders"),
+    ("line\r\nbreak.pdf", pdf_bytes(), "without folders"),
+    (".hidden.pdf", pdf_bytes(), "without folders"),
+    ("essay", pdf_bytes(), "must be a PDF, DOCX or ODT"),
+    ("essay.exe", pdf_bytes(), "must be a PDF, DOCX or ODT"),
+    ("essay.pdf", b"", "The selected file is empty"),
+    ("essay.pdf", b"MZ\x90\x00", "must be a PDF, DOCX or ODT"),
+    ("essay.odt", docx_bytes(), "is a Word document (DOCX) but its name ends in .odt: rename it to end in .docx"),
+    ("essay.docx", pdf_bytes(), "is a PDF but its name ends in .docx: rename it to end in .pdf"),
+])
+def test_a_strict_name_must_be_plain_and_match_the_content(filename, data, message):
+    with pytest.raises(files.UploadRejected, match=re.escape(message)):
+        files.check_upload(data, filename=filename, allowed=files.DOCUMENT_KINDS, max_bytes=10_000, strict_name=True)
+
+
+def test_without_a_strict_name_the_uploaded_name_is_only_for_display():
+    checked = files.check_upload(pdf_bytes(), filename="C:\\Users\\essay.docx", allowed=files.DOCUMENT_KINDS,
+                                 max_bytes=10_000)
+    assert (checked.kind, checked.display_name) == ("pdf", "essay.pdf")
 
 
 def test_files_are_saved_under_random_names_readable_only_by_the_owner(tmp_path):

@@ -12,7 +12,7 @@ Public API:
   latest_practical, list_practicals, marking_due_on.
 - permissions: can_manage_coursework, can_view_attempt, can_see_result (released only, for the volunteer),
   can_mark, can_moderate, can_release, can_record_practical, can_view_practical.
-- storage: check_upload (PDF, DOCX, ODT by content), FileStore (random ids, outside static/), safe_name.
+- storage: check_upload (PDF, DOCX, ODT by content), FileStore (random ids, outside static/).
 - handlers: answers training.signals.completion_requested ("Coursework not yet passed: ...", "Practical
   assessment not yet passed: ...") and assessment_outcome_requested.
 """

@@ -20,7 +20,7 @@ from sqlalchemy import func, select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
-from portal.core import audit, outbox, settings
+from portal.core import audit, files, outbox, settings
 from portal.core.accounts import Role, User, is_coordinator
 from portal.core.clock import LONDON, london_to_utc
 from portal.core.errors import DomainError, NotFound, PermissionDenied, transition_error
@@ -41,7 +41,7 @@ from portal.training.coursework.models import (
     PracticalAssessment,
     RubricVersion,
 )
-from portal.training.coursework.storage import MAX_FILE_BYTES, FileStore, check_upload, size_label
+from portal.training.coursework.storage import MAX_FILE_BYTES, FileStore, check_upload
 from portal.training.models import Cohort, Enrolment, EnrolmentStatus
 from portal.training.permissions import trains
 
@@ -358,8 +358,9 @@ def submit_work(
     attempt.submitted_at = now
     attempt.text = text or None
     if checked is not None:
-        attempt.file_id = store.save(checked.data)
-        attempt.file_name, attempt.file_type, attempt.file_size = checked.name, checked.kind, checked.size
+        attempt.file_id = store.save(file_data)
+        attempt.file_name, attempt.file_type = checked.display_name, checked.kind
+        attempt.file_size = checked.size
         attempt.sha256 = checked.sha256
     else:
         attempt.file_id = attempt.file_name = attempt.file_type = None
@@ -375,7 +376,7 @@ def submit_work(
     _mail_volunteer(
         session, attempt, template="coursework_received", subject=f"We have received your work: {assignment.title}",
         key=f"coursework.received:{attempt.id}:{attempt.sha256}:{now.isoformat()}", now=now,
-        submitted=_when(now), file_name=attempt.file_name, size=size_label(attempt.file_size or 0),
+        submitted=_when(now), file_name=attempt.file_name, size=files.size_label(attempt.file_size or 0),
         sha256=attempt.sha256, typed=bool(text), late=attempt.is_late,
     )
     return attempt

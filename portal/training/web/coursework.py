@@ -17,13 +17,13 @@ from flask import current_app, flash, redirect, render_template, request, send_f
 from flask_login import current_user, login_required
 from wtforms import SelectChoice
 
-from portal.core import audit, clock
+from portal.core import audit, clock, files
 from portal.core.accounts import Role, is_coordinator
 from portal.core.errors import DomainError, NotFound, PermissionDenied, RuleViolation
 from portal.extensions import db
 from portal.training.coursework import permissions, queries, services
 from portal.training.coursework.models import Assignment, Attempt, MarkingStatus, Outcome
-from portal.training.coursework.storage import KINDS, FileStore, size_label
+from portal.training.coursework.storage import FileStore
 from portal.training.models import Enrolment
 from portal.training.web import coursework_forms as forms
 from portal.training.web.blueprint import bp
@@ -129,8 +129,8 @@ def _volunteer_page(assignment: Assignment, enrolment: Enrolment, form, status: 
     return render_template(
         "training/coursework/assignment.html", assignment=assignment, enrolment=enrolment, attempts=attempts,
         latest=latest, deadline=latest.deadline if latest else assignment.due_at, can_submit=can_submit, form=form,
-        can_see_result=lambda attempt: permissions.can_see_result(current_user, attempt), size_label=size_label,
-        max_size=size_label(_max_bytes()), title=assignment.title,
+        can_see_result=lambda attempt: permissions.can_see_result(current_user, attempt), size_label=files.size_label,
+        max_size=files.size_label(_max_bytes()), title=assignment.title,
     ), status
 
 
@@ -167,7 +167,7 @@ def coursework_assignment(assignment_id: int):
 @login_required
 def coursework_receipt(attempt_id: int):
     attempt = _viewable_attempt(attempt_id)
-    return render_template("training/coursework/receipt.html", attempt=attempt, size_label=size_label,
+    return render_template("training/coursework/receipt.html", attempt=attempt, size_label=files.size_label,
                            title=f"Receipt: {attempt.assignment.title}")
 
 
@@ -182,8 +182,9 @@ def coursework_file(attempt_id: int):
                      file_name=attempt.file_name)
         db.session.commit()
     # Files are small (MAX_FILE_BYTES): reading them whole leaves no file handle open after the response.
-    response = send_file(io.BytesIO(store.read(attempt.file_id)), mimetype=KINDS[attempt.file_type], as_attachment=True,
-                         download_name=attempt.file_name, max_age=0, conditional=False, etag=False)
+    response = send_file(io.BytesIO(store.read(attempt.file_id)), mimetype=files.KINDS[attempt.file_type].content_type,
+                         as_attachment=True, download_name=files.download_name(attempt.file_name, attempt.file_type),
+                         max_age=0, conditional=False, etag=False)
     response.headers["Cache-Control"] = "private, no-store"
     response.headers["X-Content-Type-Options"] = "nosniff"
     return response
@@ -356,7 +357,7 @@ def marking_attempt(attempt_id: int):
         and not attempt.locked_by_other(current_user.id, clock.now()),
         can_moderate=permissions.can_moderate(current_user, attempt, conflicts),
         can_release=permissions.can_release(current_user, attempt), now=clock.now(),
-        marking_due_on=queries.marking_due_on, size_label=size_label, title=f"{attempt.assignment.title}: "
+        marking_due_on=queries.marking_due_on, size_label=files.size_label, title=f"{attempt.assignment.title}: "
         f"{attempt.enrolment.user.name}")
 
 
@@ -431,7 +432,7 @@ def marking_mark(attempt_id: int):
     elif request.method == "POST":
         status = 400
     return render_template("training/coursework/mark.html", attempt=attempt, form=form, criteria=criteria,
-                           confirm=ConfirmForm(formdata=None), size_label=size_label,
+                           confirm=ConfirmForm(formdata=None), size_label=files.size_label,
                            title=f"Mark: {attempt.enrolment.user.name}"), status
 
 
@@ -467,7 +468,7 @@ def marking_moderate(attempt_id: int):
             return _done("Moderation saved", "training.marking_attempt", attempt_id=attempt.id)
     elif request.method == "POST":
         status = 400
-    return render_template("training/coursework/moderate.html", attempt=attempt, form=form, size_label=size_label,
+    return render_template("training/coursework/moderate.html", attempt=attempt, form=form, size_label=files.size_label,
                            title=f"Moderate: {attempt.enrolment.user.name}"), status
 
 

@@ -122,14 +122,14 @@ def test_upload_is_stored_under_a_random_id_with_a_receipt_and_an_email(session,
     attempt = setting.submit(store, file_name="My essay (final).pdf", file_data=data, text="")
     assert attempt.status is M.SUBMITTED
     assert attempt.submitted_at == NOW
-    assert attempt.file_name == "My essay _final_.pdf"
+    assert attempt.file_name == "My essay _final.pdf"
     assert attempt.file_size == len(data)
     assert len(attempt.sha256) == 64
     assert attempt.file_id not in attempt.file_name and len(attempt.file_id) == 32
     assert store.read(attempt.file_id) == data
     assert "essay" not in str(store.path(attempt.file_id))
     [receipt] = _mail(session, "training/coursework_received")
-    assert attempt.sha256 in receipt.text_body and "My essay _final_.pdf" in receipt.text_body
+    assert attempt.sha256 in receipt.text_body and "My essay _final.pdf" in receipt.text_body
     assert "coursework.submitted" in _actions(session, attempt.id)
 
 
