@@ -16,8 +16,13 @@ from portal.core import account_services, clock, settings
 from portal.core.accounts import Role, count_users, find_user_by_email
 from portal.core.errors import RuleViolation
 from portal.core.passwords import hash_password
+from portal.expenses.demo import load_demo_expenses
 from portal.extensions import db
+from portal.supervision.demo import load_demo_supervision
+from portal.training.coursework.services import load_demo_coursework
+from portal.training.demo import complete_demo_enrolments, load_demo_training
 from portal.volunteers.demo import load_demo_applications
+from portal.volunteers.vetting.demo import load_demo_vetting
 
 DEMO_PASSWORD = "restorative-demo-2026"
 
@@ -37,6 +42,7 @@ DEMO_ACCOUNTS = (
     DemoAccount("applicant@example.org", "Tomasz Nowak", (Role.APPLICANT,)),
 )
 EXTRA_VOLUNTEERS = 12
+TRAINEES = 12
 
 
 def ensure_demo_database(session: Session, *, environment: str) -> None:
@@ -57,7 +63,8 @@ def ensure_demo_database(session: Session, *, environment: str) -> None:
 
 
 def load(
-    session: Session, *, environment: str, now: dt.datetime, seed: int = 2026, case_count: int = 300
+    session: Session, *, environment: str, now: dt.datetime, seed: int = 2026, case_count: int = 300,
+    receipts_dir: str | None = None,
 ) -> list[DemoAccount]:
     """Create the demo accounts (and later modules' demo data) if missing. Idempotent."""
     ensure_demo_database(session, environment=environment)
@@ -85,14 +92,28 @@ def load(
     volunteers = [find_user_by_email(session, "volunteer@example.org")] + [
         find_user_by_email(session, f"volunteer{number:02d}@example.org") for number in range(1, EXTRA_VOLUNTEERS + 1)
     ]
-    load_demo_cases(
-        session, coordinator=find_user_by_email(session, "coordinator@example.org"),
-        volunteers=volunteers, now=now, seed=seed, count=case_count,
-    )
-    load_demo_applications(
-        session, coordinator=find_user_by_email(session, "coordinator@example.org"), password_hash=password_hash,
-        now=now, seed=seed,
-    )
+    # Trainees: offered a place, vetting under way, on the course.
+    for number in range(1, TRAINEES + 1):
+        email = f"trainee{number:02d}@example.org"
+        if find_user_by_email(session, email) is None:
+            name = fake.name()
+            account_services.create_user(
+                session, email=email, name=name, roles=[Role.VOLUNTEER], password_hash=password_hash, now=now,
+            )
+            created.append(DemoAccount(email, name, (Role.VOLUNTEER,)))
+    trainees = [find_user_by_email(session, f"trainee{number:02d}@example.org") for number in range(1, TRAINEES + 1)]
+    coordinator = find_user_by_email(session, "coordinator@example.org")
+    trainers = [find_user_by_email(session, "trainer@example.org"), coordinator]
+    # Vetting first: the facilitators are active, trained and cleared since long before any demo case.
+    load_demo_vetting(session, now=now, password_hash=password_hash, coordinator=coordinator,
+                      facilitators=volunteers)
+    load_demo_cases(session, coordinator=coordinator, volunteers=volunteers, now=now, seed=seed, count=case_count)
+    load_demo_applications(session, coordinator=coordinator, password_hash=password_hash, now=now, seed=seed)
+    load_demo_training(session, coordinator=coordinator, trainers=trainers, volunteers=trainees, now=now)
+    load_demo_coursework(session, now=now)
+    complete_demo_enrolments(session, coordinator=coordinator, now=now)
+    load_demo_supervision(session, coordinator=coordinator, volunteers=volunteers, now=now)
+    load_demo_expenses(session, coordinator=coordinator, volunteers=volunteers, now=now, receipts_dir=receipts_dir)
     return created
 
 
@@ -103,7 +124,8 @@ demo_cli = AppGroup("demo", help="Demo data for development and trying the porta
 def load_command() -> None:
     """Load demo data (safe to run again; refuses on a non-demo database)."""
     try:
-        created = load(db.session, environment=current_app.config["ENV_NAME"], now=clock.now())
+        created = load(db.session, environment=current_app.config["ENV_NAME"], now=clock.now(),
+                       receipts_dir=current_app.config.get("EXPENSES_RECEIPT_DIR"))
     except RuleViolation as refused:
         db.session.rollback()
         raise click.ClickException(str(refused)) from refused
@@ -114,6 +136,9 @@ def load_command() -> None:
         roles = ", ".join(role.label for role in account.roles)
         click.echo(f"  {roles:<22} {account.email}")
     click.echo("  Volunteer              volunteer01@example.org … volunteer12@example.org")
+    click.echo("  Volunteer (vetting)    vetting01@example.org … vetting11@example.org")
+    click.echo("  Volunteer (training)   trainee01@example.org … trainee12@example.org")
+    click.echo("  Applicant              applicant01@example.org … applicant21@example.org")
 
 
 def register(app: Flask) -> None:

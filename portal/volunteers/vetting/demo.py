@@ -8,7 +8,7 @@ Names are invented; e-mail addresses are at example.org.
 from __future__ import annotations
 
 import datetime as dt
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 
 from sqlalchemy import select
@@ -106,7 +106,7 @@ def _expiring_in(days: int, today: dt.date) -> dt.date:
 
 def load_demo_vetting(
     session: Session, *, now: dt.datetime, password_hash: str | None = None,
-    coordinator: User | None = None,
+    coordinator: User | None = None, facilitators: Sequence[User] = (),
 ) -> list[Volunteer]:
     """Create the demo vetting volunteers (accounts with the volunteer role, volunteer records and
     checks) and give the demo volunteer (volunteer@example.org, if present) a record cleared since
@@ -208,10 +208,12 @@ def load_demo_vetting(
     for email, make in story.items():
         make(v[email])
     main = find_user_by_email(session, DEMO_VOLUNTEER_EMAIL)
-    if main is not None:
-        volunteer = _volunteer_for(session, main, VolunteerStatus.ACTIVE, now)
-        # Cleared since long before the first demo case, renewed yearly; next expiry in about six weeks.
-        first = add_months(_expiring_in(45, today), -36)
+    active = list(facilitators) or ([main] if main is not None else [])
+    for number, person in enumerate(active):
+        volunteer = _volunteer_for(session, person, VolunteerStatus.ACTIVE, now)
+        # Cleared since long before the first demo case, renewed yearly; the next expiries are spread
+        # from about six weeks ahead, so the dashboard has some coming up.
+        first = add_months(_expiring_in(45 + 23 * number, today), -60)
         previous = None
         cleared = first
         while cleared <= today:
