@@ -15,7 +15,6 @@ from werkzeug.serving import make_server
 
 from portal.extensions import db
 from tests.browser.axe import assert_accessible
-from tests.browser.conftest import browser  # noqa: F401  (the shared Chromium fixture)
 from tests.browser.test_smoke import sign_in
 from tests.training.coursework.builders import Setting, docx_bytes, pdf_bytes
 
@@ -42,7 +41,7 @@ def server(coursework_app: Flask) -> Iterator[str]:
 
 
 @pytest.fixture
-def open_as(browser: Browser, server: str):  # noqa: F811
+def open_as(browser: Browser, server: str):
     contexts = []
 
     def signed_in(email: str) -> Page:
