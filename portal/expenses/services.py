@@ -32,6 +32,7 @@ from portal.core import audit, files, numbering, outbox, settings
 from portal.core.accounts import User
 from portal.core.clock import LONDON
 from portal.core.errors import NotFound, PermissionDenied, RuleViolation, ValidationFailed, transition_error
+from portal.core.validation import FieldErrors, clean_text, too_long
 from portal.expenses import mileage, permissions, queries
 from portal.expenses.errors import ClaimIncomplete, LineInvalid
 from portal.expenses.models import (
@@ -116,7 +117,7 @@ def update_policy(session: Session, *, actor: User, now: dt.datetime, **values: 
     if not permissions.can_manage_policy(actor):
         raise PermissionDenied("Only admins can change the expenses policy")
     current = get_policy(session)
-    errors = _Errors()
+    errors = FieldErrors(LineInvalid)
     for name in ("receipt_required_above_pence", "subsistence_cap_pence", "max_line_pence"):
         if name in values and (not isinstance(values[name], int) or values[name] < 0 or values[name] > 10_000_000):
             errors.add(name, "Enter an amount between £0 and £100,000")
@@ -146,18 +147,6 @@ def update_policy(session: Session, *, actor: User, now: dt.datetime, **values: 
 
 # ---------------------------------------------------------------------------------------------
 # Small helpers
-
-
-class _Errors:
-    def __init__(self) -> None:
-        self.errors: dict[str, list[str]] = {}
-
-    def add(self, field: str, message: str) -> None:
-        self.errors.setdefault(field, []).append(message)
-
-    def raise_if_any(self) -> None:
-        if self.errors:
-            raise LineInvalid(self.errors)
 
 
 def _clean(value: Any) -> str:
@@ -345,7 +334,7 @@ def add_mileage_rate(
     """
     if not permissions.can_manage_policy(actor):
         raise PermissionDenied("Only admins can change mileage rates")
-    errors = _Errors()
+    errors = FieldErrors(LineInvalid)
     if vehicle not in mileage.RATE_KINDS:
         errors.add("vehicle", "Choose a vehicle, or passengers")
     if not isinstance(pence_per_mile, int) or not 1 <= pence_per_mile <= 200:
@@ -536,7 +525,7 @@ def _validate_line(
     session: Session, claim: Claim, data: Mapping[str, Any], *, actor: User, now: dt.datetime,
     policy: Policy, line_id: int | None,
 ) -> _LineValues:
-    errors = _Errors()
+    errors = FieldErrors(LineInvalid)
     today = london_today(now)
     raw_date = data.get("spent_on")
     spent_on = _parse_date(raw_date)
@@ -557,7 +546,7 @@ def _validate_line(
     if not description:
         errors.add("description", "Describe what the expense was for")
     elif len(description) > DESCRIPTION_MAX:
-        errors.add("description", f"The description must be {DESCRIPTION_MAX} characters or fewer")
+        errors.add("description", too_long("The description", DESCRIPTION_MAX))
 
     # What it was for
     activity = None
@@ -606,11 +595,11 @@ def _validate_line(
         if not from_place:
             errors.add("from_place", "Enter where the journey started (a postcode or place)")
         elif len(from_place) > PLACE_MAX:
-            errors.add("from_place", f"Where the journey started must be {PLACE_MAX} characters or fewer")
+            errors.add("from_place", too_long("Where the journey started", PLACE_MAX))
         if not to_place:
             errors.add("to_place", "Enter where the journey ended (a postcode or place)")
         elif len(to_place) > PLACE_MAX:
-            errors.add("to_place", f"Where the journey ended must be {PLACE_MAX} characters or fewer")
+            errors.add("to_place", too_long("Where the journey ended", PLACE_MAX))
         elif from_place and re.sub(r"\W", "", from_place).casefold() == re.sub(r"\W", "", to_place).casefold():
             errors.add("to_place", "The journey must end somewhere other than where it started: "
                                    "for a return trip, enter the miles there and back")
@@ -842,11 +831,11 @@ def answer_query(session: Session, claim_id: int, answer: str, *, actor: User, n
     if claim.status is not S.QUERIED:
         raise transition_error("expense claim", claim.status.label, S.SUBMITTED.label,
                                "only a claim with a question can be answered")
-    text = _clean_block(answer)
+    text = clean_text(answer)
     if not text:
         raise ValidationFailed("Enter your answer", field="answer")
     if len(text) > REASON_MAX:
-        raise ValidationFailed(f"The answer must be {REASON_MAX:,} characters or fewer", field="answer")
+        raise ValidationFailed(too_long("The answer", REASON_MAX), field="answer")
     problems = submission_problems(claim, get_policy(session), today=london_today(now))
     if problems:
         raise ClaimIncomplete(reasons=problems)
@@ -861,15 +850,11 @@ def withdraw_claim(session: Session, claim_id: int, *, actor: User, now: dt.date
     claim = _own_claim(session, claim_id, actor)
     if claim.status is S.WITHDRAWN:
         return claim
-    text = _clean_block(reason) or None
+    text = clean_text(reason) or None
     if text and len(text) > REASON_MAX:
-        raise ValidationFailed(f"The reason must be {REASON_MAX:,} characters or fewer", field="reason")
+        raise ValidationFailed(too_long("The reason", REASON_MAX), field="reason")
     _move(session, claim, S.WITHDRAWN, actor=actor, now=now, note=text)
     return claim
-
-
-def _clean_block(value: Any) -> str:
-    return unicodedata.normalize("NFC", str(value or "")).strip()
 
 
 # ---------------------------------------------------------------------------------------------
@@ -879,11 +864,11 @@ def _clean_block(value: Any) -> str:
 def query_claim(session: Session, claim_id: int, question: str, *, actor: User, now: dt.datetime) -> Claim:
     """Ask the claimant a question; they can change the claim and answer it."""
     claim = _decidable_claim(session, claim_id, actor)
-    text = _clean_block(question)
+    text = clean_text(question)
     if not text:
         raise ValidationFailed("Enter your question for the claimant", field="question")
     if len(text) > REASON_MAX:
-        raise ValidationFailed(f"The question must be {REASON_MAX:,} characters or fewer", field="question")
+        raise ValidationFailed(too_long("The question", REASON_MAX), field="question")
     _move(session, claim, S.QUERIED, actor=actor, now=now, note=text)
     claim.query_text = text
     return claim
@@ -899,7 +884,7 @@ def decide_line(
     claim = _decidable_claim(session, line.claim_id, actor)
     if claim.status is not S.SUBMITTED:
         raise RuleViolation(f"Claim {claim.reference} is {claim.status.label}: only a submitted claim can be decided")
-    text = _clean_block(reason) or None
+    text = clean_text(reason) or None
     if approve:
         _require_duplicates_checked(session, line)
     elif not text:
@@ -931,7 +916,7 @@ def dismiss_duplicate(session: Session, line_id: int, reason: str, *, actor: Use
     if line is None:
         raise NotFound("Line not found")
     claim = _decidable_claim(session, line.claim_id, actor)
-    text = _clean_block(reason)
+    text = clean_text(reason)
     if not text:
         raise ValidationFailed("Enter why this is not a duplicate", field="reason")
     if len(text) > 500:
@@ -979,13 +964,13 @@ def approve_claim(
 def reject_claim(session: Session, claim_id: int, reason: str, *, actor: User, now: dt.datetime) -> Claim:
     """Reject a submitted or queried claim with a reason the claimant is told."""
     claim = _decidable_claim(session, claim_id, actor)
-    text = _clean_block(reason)
+    text = clean_text(reason)
     if claim.status not in (S.SUBMITTED, S.QUERIED):
         raise transition_error("expense claim", claim.status.label, S.REJECTED.label)
     if not text:
         raise ValidationFailed("Enter why the claim is rejected", field="reason")
     if len(text) > REASON_MAX:
-        raise ValidationFailed(f"The reason must be {REASON_MAX:,} characters or fewer", field="reason")
+        raise ValidationFailed(too_long("The reason", REASON_MAX), field="reason")
     claim.rejection_reason = text
     claim.decided_at = now
     claim.decided_by_id = actor.id

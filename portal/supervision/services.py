@@ -15,7 +15,6 @@ from __future__ import annotations
 
 import datetime as dt
 import re
-import unicodedata
 import uuid
 from collections.abc import Sequence
 from dataclasses import dataclass
@@ -31,6 +30,7 @@ from portal.core.accounts import User, is_coordinator
 from portal.core.clock import LONDON, london_to_utc
 from portal.core.errors import NotFound, PermissionDenied, RuleViolation
 from portal.core.outbox import OutboxMessage
+from portal.core.validation import FieldErrors, clean_text, too_long
 from portal.supervision import permissions, queries, rules
 from portal.supervision.errors import CutoffPassed, SlotUnavailable, SupervisionInputInvalid
 from portal.supervision.models import (
@@ -92,29 +92,6 @@ class RecordDetails:
     actions: str | None = None
     wellbeing_concerns: str | None = None
     next_due_on: dt.date | None = None
-
-
-class _Errors:
-    def __init__(self) -> None:
-        self.errors: dict[str, list[str]] = {}
-
-    def add(self, name: str, message: str) -> None:
-        self.errors.setdefault(name, []).append(message)
-
-    def __contains__(self, name: str) -> bool:
-        return name in self.errors
-
-    def raise_if_any(self) -> None:
-        if self.errors:
-            raise SupervisionInputInvalid(self.errors)
-
-
-def _clean(value: Any) -> str:
-    return unicodedata.normalize("NFC", str(value or "")).strip()
-
-
-def _too_long(what: str, limit: int, value: str) -> str:
-    return f"{what} must be {limit:,} characters or fewer (you have entered {len(value):,})"
 
 
 def _member(enum_class, value):
@@ -194,7 +171,7 @@ def set_cadence_rules(
     """Change how often supervision is due, whether an overdue volunteer is blocked from new cases (or
     only flagged), and how early "due soon" starts. Raises SupervisionInputInvalid, PermissionDenied."""
     _require_coordinator(actor, "change the supervision rules")
-    errors = _Errors()
+    errors = FieldErrors(SupervisionInputInvalid)
     if cadence_weeks is None:
         errors.add("cadence_weeks", "Enter how many weeks apart supervision must be")
     elif not rules.MIN_CADENCE_WEEKS <= cadence_weeks <= rules.MAX_CADENCE_WEEKS:
@@ -219,7 +196,7 @@ def set_cadence_rules(
 # Slots
 
 
-def _check_details(session: Session, details: SlotDetails, errors: _Errors, *, actor: User, now: dt.datetime):
+def _check_details(session: Session, details: SlotDetails, errors: FieldErrors, *, actor: User, now: dt.datetime):
     """Validate a slot's details; returns (first start, length, kind, capacity, mode, venue, link, supervisor)."""
     starts_at = None
     if details.day is None:
@@ -249,21 +226,21 @@ def _check_details(session: Session, details: SlotDetails, errors: _Errors, *, a
     elif not 2 <= capacity <= MAX_GROUP_CAPACITY:
         errors.add("capacity", f"A group must have between 2 and {MAX_GROUP_CAPACITY} places")
     mode = _member(SlotMode, details.mode)
-    venue = _clean(details.venue) or None
-    link = _clean(details.online_link) or None
+    venue = clean_text(details.venue) or None
+    link = clean_text(details.online_link) or None
     if mode is None:
         errors.add("mode", "Select whether the session is in person or online")
     elif mode == SlotMode.IN_PERSON:
         if not venue:
             errors.add("venue", "Enter the venue and address for a session in person")
         elif len(venue) > VENUE_MAX:
-            errors.add("venue", _too_long("The venue", VENUE_MAX, venue))
+            errors.add("venue", too_long("The venue", VENUE_MAX, venue))
         link = None
     else:
         if not link:
             errors.add("online_link", "Enter the link to the video call for an online session")
         elif len(link) > LINK_MAX:
-            errors.add("online_link", _too_long("The link", LINK_MAX, link))
+            errors.add("online_link", too_long("The link", LINK_MAX, link))
         elif not _LINK.match(link):
             errors.add("online_link", "Enter the link in full, starting with https://")
         venue = None
@@ -287,7 +264,9 @@ def _check_details(session: Session, details: SlotDetails, errors: _Errors, *, a
     return starts_at, length, kind, capacity, mode, venue, link, supervisor
 
 
-def _series_starts(details: SlotDetails, repeat: str, occurrences: int | None, errors: _Errors) -> list[dt.datetime]:
+def _series_starts(
+    details: SlotDetails, repeat: str, occurrences: int | None, errors: FieldErrors,
+) -> list[dt.datetime]:
     """Every start (UTC) of a series, each worked out on its own London date (so BST is right)."""
     if repeat not in REPEATS:
         errors.add("repeat", "Select how often the session repeats")
@@ -334,7 +313,7 @@ def publish_slots(
     coordinator or a named supervisor.
     """
     _require_publisher(session, actor)
-    errors = _Errors()
+    errors = FieldErrors(SupervisionInputInvalid)
     starts_at, length, kind, capacity, mode, venue, link, supervisor = _check_details(
         session, details, errors, actor=actor, now=now)
     starts = _series_starts(details, repeat, occurrences, errors)
@@ -423,7 +402,7 @@ def update_slot(session: Session, slot_id: int, details: SlotDetails, *, actor: 
         raise RuleViolation("This supervision slot has been cancelled and cannot be changed")
     if slot.starts_at <= now:
         raise RuleViolation("This session has already started and cannot be changed")
-    errors = _Errors()
+    errors = FieldErrors(SupervisionInputInvalid)
     starts_at, length, kind, capacity, mode, venue, link, supervisor = _check_details(
         session, details, errors, actor=actor, now=now)
     taken = _taken_places(session, slot.id)
@@ -484,12 +463,12 @@ def cancel_slot(session: Session, slot_id: int, reason: str, *, actor: User, now
         return slot
     if slot.starts_at <= now:
         raise RuleViolation("This session has already started and cannot be cancelled")
-    reason = _clean(reason)
-    errors = _Errors()
+    reason = clean_text(reason)
+    errors = FieldErrors(SupervisionInputInvalid)
     if not reason:
         errors.add("reason", "Enter why you are cancelling this session")
     elif len(reason) > REASON_MAX:
-        errors.add("reason", _too_long("The reason", REASON_MAX, reason))
+        errors.add("reason", too_long("The reason", REASON_MAX, reason))
     errors.raise_if_any()
     slot.status = SlotStatus.CANCELLED
     slot.sequence += 1
@@ -773,9 +752,9 @@ def cancel_booking(session: Session, booking_id: int, *, actor: User, now: dt.da
     if not booking.is_live:
         return booking
     _check_cutoff(booking, actor, now, "cancelled")
-    reason = _clean(reason) or None
+    reason = clean_text(reason) or None
     if reason and len(reason) > REASON_MAX:
-        raise SupervisionInputInvalid({"reason": [_too_long("The reason", REASON_MAX, reason)]})
+        raise SupervisionInputInvalid({"reason": [too_long("The reason", REASON_MAX, reason)]})
     _cancel(session, booking, actor=actor, now=now, reason=reason, by_organiser=actor.id != booking.user_id,
             booking_url=booking_url)
     return booking
@@ -804,7 +783,7 @@ def record_session(session: Session, booking_id: int, details: RecordDetails, *,
         raise RuleViolation(f"This session starts {london_label(slot.starts_at)}: record it once it has started")
     held_on = queries.london_day(slot.starts_at)
     cadence = queries.cadence_rules(session)
-    errors = _Errors()
+    errors = FieldErrors(SupervisionInputInvalid)
     attendance = _member(Attendance, details.attendance)
     if attendance is None:
         errors.add("attendance", "Select whether the volunteer attended")
@@ -812,12 +791,12 @@ def record_session(session: Session, booking_id: int, details: RecordDetails, *,
     own = {case.case_id: case for case in queries.list_discussable_cases(session, booking.user_id, on=held_on)}
     if set(wanted) - set(own):
         errors.add("case_ids", "Choose only cases the volunteer was allocated to on the day of the session")
-    actions = _clean(details.actions) or None
-    concerns = _clean(details.wellbeing_concerns) or None
+    actions = clean_text(details.actions) or None
+    concerns = clean_text(details.wellbeing_concerns) or None
     for name, value, what in (("actions", actions, "Actions agreed"), ("wellbeing_concerns", concerns,
                                                                         "Wellbeing concerns")):
         if value and len(value) > TEXT_MAX:
-            errors.add(name, _too_long(what, TEXT_MAX, value))
+            errors.add(name, too_long(what, TEXT_MAX, value))
     next_due_on = details.next_due_on
     latest = held_on + dt.timedelta(weeks=cadence.cadence_weeks)
     if attendance == Attendance.ATTENDED:

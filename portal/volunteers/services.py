@@ -10,7 +10,6 @@ from __future__ import annotations
 
 import datetime as dt
 import re
-import unicodedata
 import uuid
 from collections.abc import Mapping
 from dataclasses import dataclass
@@ -24,6 +23,7 @@ from portal.core import audit, numbering, outbox, settings
 from portal.core.accounts import User, normalise_email
 from portal.core.clock import LONDON
 from portal.core.errors import NotFound, PermissionDenied, RuleViolation, ValidationFailed, transition_error
+from portal.core.validation import FieldErrors, clean_text, too_long
 from portal.volunteers import permissions, signals
 from portal.volunteers.errors import ApplicationIncomplete, SectionInvalid
 from portal.volunteers.models import (
@@ -113,47 +113,21 @@ _EMAIL = re.compile(r"^[^@\s]+@[^@\s]+\.[^@\s.]{2,}$")
 _PHONE_CHARACTERS = re.compile(r"^[0-9 ()+\-]+$")
 
 
-def _clean_text(value: Any) -> str:
-    return unicodedata.normalize("NFC", str(value or "")).strip()
-
-
-def _number(count: int) -> str:
-    return f"{count:,}"
-
-
-class _Errors:
-    """Collects messages per field in the order fields are checked."""
-
-    def __init__(self) -> None:
-        self.errors: dict[str, list[str]] = {}
-
-    def add(self, field: str, message: str) -> None:
-        self.errors.setdefault(field, []).append(message)
-
-    def raise_if_any(self) -> None:
-        if self.errors:
-            raise SectionInvalid(self.errors)
-
-
 def _text(
-    errors: _Errors, data: Mapping[str, Any], field: str, what: str, *, required: bool = True,
+    errors: FieldErrors, data: Mapping[str, Any], field: str, what: str, *, required: bool = True,
     max_length: int = TEXT_MAX, missing: str | None = None,
 ) -> str | None:
-    value = _clean_text(data.get(field))
+    value = clean_text(data.get(field))
     if not value:
         if required:
             errors.add(field, missing or f"Enter {what}")
         return None
     if len(value) > max_length:
-        errors.add(
-            field,
-            f"{what[0].upper()}{what[1:]} must be {_number(max_length)} characters or fewer "
-            f"(you have entered {_number(len(value))})",
-        )
+        errors.add(field, too_long(f"{what[0].upper()}{what[1:]}", max_length, value))
     return value
 
 
-def _name(errors: _Errors, data: Mapping[str, Any], field: str, what: str, *, required: bool = True) -> str | None:
+def _name(errors: FieldErrors, data: Mapping[str, Any], field: str, what: str, *, required: bool = True) -> str | None:
     value = _text(errors, data, field, what, required=required, max_length=NAME_MAX)
     if value and field not in errors.errors and not _NAME.match(value):
         errors.add(
@@ -163,7 +137,7 @@ def _name(errors: _Errors, data: Mapping[str, Any], field: str, what: str, *, re
     return value
 
 
-def _email(errors: _Errors, data: Mapping[str, Any], field: str, what: str) -> str | None:
+def _email(errors: FieldErrors, data: Mapping[str, Any], field: str, what: str) -> str | None:
     value = _text(errors, data, field, what, max_length=254)
     if value and field not in errors.errors and not _EMAIL.match(value):
         errors.add(field, f"Enter {what} in the correct format, like name@example.com")
@@ -171,7 +145,7 @@ def _email(errors: _Errors, data: Mapping[str, Any], field: str, what: str) -> s
     return normalise_email(value) if value else None
 
 
-def _phone(errors: _Errors, data: Mapping[str, Any], field: str) -> str | None:
+def _phone(errors: FieldErrors, data: Mapping[str, Any], field: str) -> str | None:
     value = _text(errors, data, field, "a telephone number", max_length=30)
     if value and field not in errors.errors:
         digits = re.sub(r"\D", "", value)
@@ -220,7 +194,7 @@ def _date_of_birth_problem(date_of_birth: dt.date, today: dt.date) -> str | None
 def _is_yes(value: Any) -> bool | None:
     if isinstance(value, bool):
         return value
-    text = _clean_text(value).lower()
+    text = clean_text(value).lower()
     if text in {"yes", "y", "true", "1", "on"}:
         return True
     if text in {"no", "n", "false", "0"}:
@@ -232,8 +206,8 @@ def _as_list(value: Any) -> list[str]:
     if value is None:
         return []
     if isinstance(value, str):
-        return [part for part in (_clean_text(p) for p in value.split(",")) if part]
-    return [part for part in (_clean_text(p) for p in value) if part]
+        return [part for part in (clean_text(p) for p in value.split(",")) if part]
+    return [part for part in (clean_text(p) for p in value) if part]
 
 
 def configured_districts(session: Session) -> list[str]:
@@ -246,7 +220,7 @@ def configured_districts(session: Session) -> list[str]:
 
 
 def _personal_details(session: Session, application: Application, data: Mapping[str, Any], now: dt.datetime):
-    errors = _Errors()
+    errors = FieldErrors(SectionInvalid)
     full_name = _name(errors, data, "full_name", "your full name")
     preferred_name = _name(errors, data, "preferred_name", "your preferred name", required=False)
     raw_date = data.get("date_of_birth")
@@ -264,7 +238,7 @@ def _personal_details(session: Session, application: Application, data: Mapping[
 
 
 def _contact_details(session: Session, application: Application, data: Mapping[str, Any], now: dt.datetime):
-    errors = _Errors()
+    errors = FieldErrors(SectionInvalid)
     email = _email(errors, data, "email", "your email address")
     phone = _phone(errors, data, "phone")
     line_1 = _text(errors, data, "address_line_1", "the first line of your address", max_length=100,
@@ -272,7 +246,7 @@ def _contact_details(session: Session, application: Application, data: Mapping[s
     line_2 = _text(errors, data, "address_line_2", "the second line of your address", required=False,
                    max_length=100)
     town = _text(errors, data, "town", "your town or city", max_length=60)
-    raw_postcode = _clean_text(data.get("postcode"))
+    raw_postcode = clean_text(data.get("postcode"))
     postcode = normalise_postcode(raw_postcode)
     if not raw_postcode:
         errors.add("postcode", "Enter your postcode")
@@ -288,7 +262,7 @@ def _contact_details(session: Session, application: Application, data: Mapping[s
 
 
 def _districts(session: Session, application: Application, data: Mapping[str, Any], now: dt.datetime):
-    errors = _Errors()
+    errors = FieldErrors(SectionInvalid)
     allowed = configured_districts(session)
     chosen = set(_as_list(data.get("districts")))
     unknown = sorted(chosen - set(allowed))
@@ -301,7 +275,7 @@ def _districts(session: Session, application: Application, data: Mapping[str, An
 
 
 def _availability(session: Session, application: Application, data: Mapping[str, Any], now: dt.datetime):
-    errors = _Errors()
+    errors = FieldErrors(SectionInvalid)
     raw = data.get("availability")
     if not isinstance(raw, Mapping):
         raw = {day: data.get(day) for day in WEEKDAYS}
@@ -323,7 +297,7 @@ def _availability(session: Session, application: Application, data: Mapping[str,
 
 
 def _languages(session: Session, application: Application, data: Mapping[str, Any], now: dt.datetime):
-    errors = _Errors()
+    errors = FieldErrors(SectionInvalid)
     languages: list[str] = []
     for language in _as_list(data.get("languages")):
         if language.casefold() not in {known.casefold() for known in languages}:
@@ -339,7 +313,7 @@ def _languages(session: Session, application: Application, data: Mapping[str, An
 
 
 def _experience(session: Session, application: Application, data: Mapping[str, Any], now: dt.datetime):
-    errors = _Errors()
+    errors = FieldErrors(SectionInvalid)
     experience = _text(errors, data, "experience", "your relevant experience",
                        missing="Tell us about your relevant experience, paid or unpaid")
     errors.raise_if_any()
@@ -347,7 +321,7 @@ def _experience(session: Session, application: Application, data: Mapping[str, A
 
 
 def _motivation(session: Session, application: Application, data: Mapping[str, Any], now: dt.datetime):
-    errors = _Errors()
+    errors = FieldErrors(SectionInvalid)
     motivation = _text(errors, data, "motivation", "why you want to volunteer",
                        missing="Tell us why you want to volunteer with us")
     errors.raise_if_any()
@@ -355,7 +329,7 @@ def _motivation(session: Session, application: Application, data: Mapping[str, A
 
 
 def _referees(session: Session, application: Application, data: Mapping[str, Any], now: dt.datetime):
-    errors = _Errors()
+    errors = FieldErrors(SectionInvalid)
     referees = []
     for position in (1, 2):
         ordinal = "first" if position == 1 else "second"
@@ -384,7 +358,7 @@ def _referees(session: Session, application: Application, data: Mapping[str, Any
 
 
 def _convictions(session: Session, application: Application, data: Mapping[str, Any], now: dt.datetime):
-    errors = _Errors()
+    errors = FieldErrors(SectionInvalid)
     answer = _is_yes(data.get("has_unspent_convictions"))
     details = None
     if answer is None:
@@ -398,10 +372,10 @@ def _convictions(session: Session, application: Application, data: Mapping[str, 
 
 
 def _equality(session: Session, application: Application, data: Mapping[str, Any], now: dt.datetime):
-    errors = _Errors()
+    errors = FieldErrors(SectionInvalid)
     answers: dict[str, str | None] = {}
     for question, choices in EQUALITY_QUESTIONS.items():
-        value = _clean_text(data.get(question)) or None
+        value = clean_text(data.get(question)) or None
         if value is not None and value not in choices:
             errors.add(question, "Select one of the options, or “Prefer not to say”")
         answers[question] = value
@@ -418,7 +392,7 @@ def _equality(session: Session, application: Application, data: Mapping[str, Any
 
 
 def _agreements(session: Session, application: Application, data: Mapping[str, Any], now: dt.datetime):
-    errors = _Errors()
+    errors = FieldErrors(SectionInvalid)
     if not _is_yes(data.get("privacy_notice_agreed")):
         errors.add("privacy_notice_agreed", "Confirm that you have read and agree to the privacy notice")
     if not _is_yes(data.get("commitment_agreed")):
@@ -682,10 +656,10 @@ def withdraw_application(
     application = _load_visible(session, application_id, actor, for_update=True)
     if application.status == S.WITHDRAWN:
         return application
-    reason = _clean_text(reason) or None
+    reason = clean_text(reason) or None
     if reason and len(reason) > REASON_MAX:
         raise ValidationFailed(
-            f"The reason must be {_number(REASON_MAX)} characters or fewer (you have entered {_number(len(reason))})",
+            too_long("The reason", REASON_MAX, reason),
             field="reason",
         )
     _move(session, application, S.WITHDRAWN, actor=actor, now=now, reason=reason)
@@ -717,12 +691,12 @@ def reject_application(
     """
     _require_coordinator(actor)
     application = _load(session, application_id, for_update=True)
-    reason = _clean_text(reason)
+    reason = clean_text(reason)
     if not reason:
         raise ValidationFailed("Enter the reason for rejecting the application", field="reason")
     if len(reason) > REASON_MAX:
         raise ValidationFailed(
-            f"The reason must be {_number(REASON_MAX)} characters or fewer (you have entered {_number(len(reason))})",
+            too_long("The reason", REASON_MAX, reason),
             field="reason",
         )
     _move(session, application, S.REJECTED, actor=actor, now=now, reason=reason)
@@ -895,12 +869,12 @@ def add_application_note(
     application = _load(session, application_id, for_update=True)
     if application.is_draft:
         raise NotFound("Application not found")
-    text = _clean_text(text)
+    text = clean_text(text)
     if not text:
         raise ValidationFailed("Enter the note", field="text")
     if len(text) > NOTE_MAX:
         raise ValidationFailed(
-            f"The note must be {_number(NOTE_MAX)} characters or fewer (you have entered {_number(len(text))})",
+            too_long("The note", NOTE_MAX, text),
             field="text",
         )
     repeat = session.scalar(

@@ -17,6 +17,7 @@ from govuk_frontend_wtf.wtforms_widgets import (
 from wtforms import HiddenField, SelectChoice, SelectField, SelectMultipleField, StringField, SubmitField, TextAreaField
 from wtforms.validators import DataRequired, Length, Optional
 
+from portal.core.validation import too_long
 from portal.expenses import mileage
 from portal.expenses.models import Category, Vehicle
 from portal.expenses.services import DESCRIPTION_MAX, REASON_MAX
@@ -40,8 +41,8 @@ class _LineForm(FlaskForm):
     spent_on = _date_field()
     description = TextAreaField("Description", description=DESCRIPTION_HINT, widget=GovCharacterCount(),
                                 validators=[DataRequired("Describe what the expense was for"),
-                                            Length(max=DESCRIPTION_MAX, message="The description must be "
-                                                   f"{DESCRIPTION_MAX} characters or fewer")])
+                                            Length(max=DESCRIPTION_MAX,
+                                                   message=too_long("The description", DESCRIPTION_MAX))])
     activity = SelectField("What was it for?", widget=GovSelect(), choices=[], validate_choice=False,
                            validators=[Optional()])
     purpose = StringField("If supervision or something else, say what", widget=GovTextInput(),

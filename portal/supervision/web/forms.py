@@ -2,9 +2,6 @@
 
 from __future__ import annotations
 
-import datetime as dt
-import re
-
 from flask_wtf import FlaskForm
 from govuk_frontend_wtf.wtforms_widgets import (
     GovCharacterCount,
@@ -18,7 +15,6 @@ from govuk_frontend_wtf.wtforms_widgets import (
 )
 from wtforms import (
     BooleanField,
-    Field,
     RadioField,
     SelectChoice,
     SelectField,
@@ -29,63 +25,10 @@ from wtforms import (
 )
 from wtforms.validators import DataRequired, Length, Optional
 
+from portal.core.validation import too_long
 from portal.supervision.models import Attendance, BookingPurpose, SlotKind, SlotMode
 from portal.supervision.services import LINK_MAX, REASON_MAX, TEXT_MAX, VENUE_MAX
-from portal.web.fields import GovDateField
-
-_TIME = re.compile(r"^\s*([01]?\d|2[0-3])\s*[:.]\s*([0-5]\d)\s*$")
-
-
-class TimeField(StringField):
-    """A 24-hour UK time typed as HH:MM (14:30 or 14.30); `data` is a dt.time or None."""
-
-    widget = GovTextInput()
-
-    def __init__(self, label=None, validators=None, *, invalid_message: str | None = None, **kwargs):
-        super().__init__(label, validators, **kwargs)
-        self.invalid_message = invalid_message or f"Enter {str(label).lower()} as a 24-hour time, like 14:30"
-
-    def process_formdata(self, valuelist):
-        raw = (valuelist[0] if valuelist else "") or ""
-        if not raw.strip():
-            self.data = None
-            return
-        match = _TIME.match(raw)
-        if not match:
-            self.data = None
-            raise ValueError(self.invalid_message)
-        self.data = dt.time(int(match.group(1)), int(match.group(2)))
-
-    def _value(self) -> str:
-        if self.raw_data:
-            return self.raw_data[0]
-        return f"{self.data:%H:%M}" if isinstance(self.data, dt.time) else ""
-
-
-class WholeNumberField(Field):
-    """A whole number typed in a text box; anything else gets a GOV.UK-style message."""
-
-    widget = GovTextInput()
-
-    def __init__(self, label=None, validators=None, *, invalid_message: str | None = None, **kwargs):
-        super().__init__(label, validators, **kwargs)
-        self.invalid_message = invalid_message or f"{label} must be a whole number, like 2"
-
-    def process_formdata(self, valuelist):
-        raw = (valuelist[0] if valuelist else "") or ""
-        if not raw.strip():
-            self.data = None
-            return
-        try:
-            self.data = int(raw.strip())
-        except ValueError as error:
-            self.data = None
-            raise ValueError(self.invalid_message) from error
-
-    def _value(self) -> str:
-        if self.raw_data:
-            return self.raw_data[0]
-        return "" if self.data is None else str(self.data)
+from portal.web.fields import GovDateField, TimeField, WholeNumberField
 
 
 def optional_int(value) -> int | None:
@@ -152,7 +95,7 @@ class CancelSlotForm(FlaskForm):
         "Why are you cancelling this session?", widget=GovCharacterCount(),
         description="Everyone booked is told, with this reason, and their calendar entry is cancelled.",
         validators=[DataRequired("Enter why you are cancelling this session"),
-                    Length(max=REASON_MAX, message=f"The reason must be {REASON_MAX:,} characters or fewer")],
+                    Length(max=REASON_MAX, message=too_long("The reason", REASON_MAX))],
     )
     submit = SubmitField("Cancel the session", widget=GovSubmitInput())
 
@@ -202,13 +145,11 @@ class RecordForm(FlaskForm):
                                    description="Only the volunteer's own cases on the day are listed")
     actions = TextAreaField("Actions agreed", widget=GovCharacterCount(),
                             description="The volunteer sees these",
-                            validators=[Optional(), Length(max=TEXT_MAX, message=f"Actions must be {TEXT_MAX:,} "
-                                                                                 "characters or fewer")])
+                            validators=[Optional(), Length(max=TEXT_MAX, message=too_long("Actions", TEXT_MAX))])
     wellbeing_concerns = TextAreaField(
         "Wellbeing concerns", widget=GovCharacterCount(),
         description="Confidential to the volunteer's supervisors and coordinators",
-        validators=[Optional(), Length(max=TEXT_MAX, message=f"Wellbeing concerns must be {TEXT_MAX:,} characters "
-                                                             "or fewer")])
+        validators=[Optional(), Length(max=TEXT_MAX, message=too_long("Wellbeing concerns", TEXT_MAX))])
     next_due_on = GovDateField("Next supervision due by", validators=[Optional()],
                                invalid_message="The next due date must be a real date")
     submit = SubmitField("Save the record", widget=GovSubmitInput())

@@ -24,6 +24,7 @@ from portal.core import audit, files, outbox, settings
 from portal.core.accounts import Role, User, is_coordinator
 from portal.core.clock import LONDON, london_to_utc
 from portal.core.errors import DomainError, NotFound, PermissionDenied, transition_error
+from portal.core.validation import too_long
 from portal.training.coursework import permissions, queries
 from portal.training.coursework.errors import (
     AssignmentInvalid,
@@ -177,9 +178,9 @@ def _checked_details(details: AssignmentDetails, *, now: dt.datetime, new: bool)
     if not _clean(details.title):
         errors.setdefault("title", []).append("Enter a title")
     elif len(_clean(details.title)) > TITLE_MAX:
-        errors.setdefault("title", []).append(f"Title must be {TITLE_MAX} characters or fewer")
+        errors.setdefault("title", []).append(too_long("Title", TITLE_MAX))
     if len(_clean(details.instructions)) > INSTRUCTIONS_MAX:
-        errors.setdefault("instructions", []).append(f"Instructions must be {INSTRUCTIONS_MAX:,} characters or fewer")
+        errors.setdefault("instructions", []).append(too_long("Instructions", INSTRUCTIONS_MAX))
     if new and details.due_at <= now:
         errors.setdefault("due_on", []).append("The deadline must be in the future")
     if details.moderate_one_in < 0 or details.moderate_one_in > 100:
@@ -286,7 +287,7 @@ def grant_extension(session: Session, assignment_id: int, enrolment_id: int, due
     if not reason:
         raise MarkingRefused("Enter the reason for the extension")
     if len(reason) > REASON_MAX:
-        raise MarkingRefused(f"The reason must be {REASON_MAX} characters or fewer")
+        raise MarkingRefused(too_long("The reason", REASON_MAX))
     attempt = _latest_attempt(session, assignment.id, enrolment.id, lock=True)
     if attempt is None:
         attempt = _new_attempt(session, assignment, enrolment, now=now)
@@ -541,7 +542,7 @@ def save_marking(
     if finish and not feedback:
         problems.append("Write feedback for the volunteer")
     if len(feedback) > FEEDBACK_MAX:
-        problems.append(f"Feedback must be {FEEDBACK_MAX:,} characters or fewer")
+        problems.append(too_long("Feedback", FEEDBACK_MAX))
     if outcome is Outcome.REFER:
         if attempt.number >= MAX_ATTEMPTS:
             problems.append("This is already the volunteer's resubmission: the outcome can only be pass or fail")
@@ -606,7 +607,7 @@ def moderate_work(
             elif resubmit_due_at is None or resubmit_due_at <= now:
                 problems.append("Give a resubmission deadline in the future")
     if len(note) > FEEDBACK_MAX:
-        problems.append(f"The note must be {FEEDBACK_MAX:,} characters or fewer")
+        problems.append(too_long("The note", FEEDBACK_MAX))
     if problems:
         raise MarkingRefused(reasons=problems)
     previous = attempt.outcome
@@ -677,7 +678,7 @@ def declare_conflict(session: Session, volunteer_id: int, reason: str, *, actor:
     if not reason:
         raise MarkingRefused("Say what the conflict is, for example ‘my sister’")
     if len(reason) > REASON_MAX:
-        raise MarkingRefused(f"The reason must be {REASON_MAX} characters or fewer")
+        raise MarkingRefused(too_long("The reason", REASON_MAX))
     existing = session.scalar(select(ConflictOfInterest).where(ConflictOfInterest.trainer_id == actor.id,
                                                                ConflictOfInterest.volunteer_id == volunteer.id))
     if existing is not None:
@@ -742,7 +743,7 @@ def record_practical(
     if not scenario:
         problems.append("Describe the role play scenario")
     elif len(scenario) > SCENARIO_MAX:
-        problems.append(f"The scenario must be {SCENARIO_MAX} characters or fewer")
+        problems.append(too_long("The scenario", SCENARIO_MAX))
     record: list[dict[str, Any]] = []
     for name in expected:
         result = given.get(name)
@@ -753,7 +754,7 @@ def record_practical(
         if not evidence:
             problems.append(f"Give the evidence you saw for ‘{name}’")
         elif len(evidence) > EVIDENCE_MAX:
-            problems.append(f"Evidence for ‘{name}’ must be {EVIDENCE_MAX:,} characters or fewer")
+            problems.append(too_long(f"Evidence for ‘{name}’", EVIDENCE_MAX))
         record.append({"name": name, "met": bool(result.met), "evidence": evidence})
     unknown = set(given) - set(expected)
     if unknown:

@@ -14,7 +14,6 @@ from __future__ import annotations
 
 import datetime as dt
 import re
-import unicodedata
 import uuid
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
@@ -28,6 +27,7 @@ from portal.core import audit, calendar, outbox
 from portal.core.accounts import User, is_coordinator
 from portal.core.clock import LONDON, london_to_utc
 from portal.core.errors import NotFound, PermissionDenied, RuleViolation
+from portal.core.validation import FieldErrors, clean_text, too_long
 from portal.volunteers import services as application_services
 from portal.volunteers.interviews import permissions, queries
 from portal.volunteers.interviews.errors import InterviewInputInvalid, SlotUnavailable
@@ -103,29 +103,6 @@ class RecordDetails:
     panel_ids: Sequence[int] = ()
 
 
-class _Errors:
-    def __init__(self) -> None:
-        self.errors: dict[str, list[str]] = {}
-
-    def add(self, name: str, message: str) -> None:
-        self.errors.setdefault(name, []).append(message)
-
-    def __contains__(self, name: str) -> bool:
-        return name in self.errors
-
-    def raise_if_any(self) -> None:
-        if self.errors:
-            raise InterviewInputInvalid(self.errors)
-
-
-def _clean(value: Any) -> str:
-    return unicodedata.normalize("NFC", str(value or "")).strip()
-
-
-def _too_long(what: str, limit: int, value: str) -> str:
-    return f"{what} must be {limit:,} characters or fewer (you have entered {len(value):,})"
-
-
 def london_label(moment: dt.datetime) -> str:
     """A UTC instant as people read it here, with GMT or BST: "Tuesday 1 December 2026, 10:00 GMT"."""
     local = moment.astimezone(LONDON)
@@ -164,7 +141,7 @@ def _require_coordinator(actor: User) -> None:
         raise PermissionDenied("Only coordinators can manage interviews")
 
 
-def _interviewers(session: Session, errors: _Errors, ids: Sequence[int]) -> list[User]:
+def _interviewers(session: Session, errors: FieldErrors, ids: Sequence[int]) -> list[User]:
     wanted = list(dict.fromkeys(int(i) for i in ids))
     if not wanted:
         errors.add("interviewer_ids", "Select at least one interviewer")
@@ -180,7 +157,7 @@ def _interviewers(session: Session, errors: _Errors, ids: Sequence[int]) -> list
     return chosen
 
 
-def _check_details(session: Session, details: SlotDetails, errors: _Errors, *, now: dt.datetime):
+def _check_details(session: Session, details: SlotDetails, errors: FieldErrors, *, now: dt.datetime):
     """Validate a slot's details; returns (first start, length, mode, venue, address, link, interviewers)."""
     starts_at = None
     if details.day is None:
@@ -198,26 +175,26 @@ def _check_details(session: Session, details: SlotDetails, errors: _Errors, *, n
         errors.add("length_minutes",
                    f"The length must be between {MIN_LENGTH_MINUTES} and {MAX_LENGTH_MINUTES} minutes")
     mode = _member(SlotMode, details.mode)
-    venue = _clean(details.venue) or None
-    address = _clean(details.address) or None
-    link = _clean(details.online_link) or None
+    venue = clean_text(details.venue) or None
+    address = clean_text(details.address) or None
+    link = clean_text(details.online_link) or None
     if mode is None:
         errors.add("mode", "Select whether the interview is in person or online")
     elif mode == SlotMode.IN_PERSON:
         if not venue:
             errors.add("venue", "Enter the venue for an interview in person")
         elif len(venue) > VENUE_MAX:
-            errors.add("venue", _too_long("The venue", VENUE_MAX, venue))
+            errors.add("venue", too_long("The venue", VENUE_MAX, venue))
         if not address:
             errors.add("address", "Enter the venue’s address")
         elif len(address) > ADDRESS_MAX:
-            errors.add("address", _too_long("The address", ADDRESS_MAX, address))
+            errors.add("address", too_long("The address", ADDRESS_MAX, address))
         link = None
     else:
         if not link:
             errors.add("online_link", "Enter the link to the video call for an online interview")
         elif len(link) > LINK_MAX:
-            errors.add("online_link", _too_long("The link", LINK_MAX, link))
+            errors.add("online_link", too_long("The link", LINK_MAX, link))
         elif not _LINK.match(link):
             errors.add("online_link", "Enter the link in full, starting with https://")
         venue = address = None
@@ -230,7 +207,7 @@ def _check_details(session: Session, details: SlotDetails, errors: _Errors, *, n
     return starts_at, length, mode, venue, address, link, interviewers
 
 
-def _series_starts(details: SlotDetails, series: SeriesPattern | None, errors: _Errors) -> list[dt.datetime]:
+def _series_starts(details: SlotDetails, series: SeriesPattern | None, errors: FieldErrors) -> list[dt.datetime]:
     """Every start (UTC) of a series, each worked out on its own London date (so BST is right)."""
     if details.day is None or details.start_time is None or details.length_minutes is None:
         return []
@@ -308,7 +285,7 @@ def create_slots(
     PermissionDenied for anyone but a coordinator.
     """
     _require_coordinator(actor)
-    errors = _Errors()
+    errors = FieldErrors(InterviewInputInvalid)
     starts_at, length, mode, venue, address, link, interviewers = _check_details(session, details, errors, now=now)
     starts = _series_starts(details, series, errors)
     errors.raise_if_any()
@@ -390,7 +367,7 @@ def update_slot(
         raise RuleViolation("This interview time has been cancelled and cannot be changed")
     if slot.starts_at <= now:
         raise RuleViolation("This interview time has passed and cannot be changed")
-    errors = _Errors()
+    errors = FieldErrors(InterviewInputInvalid)
     starts_at, length, mode, venue, address, link, interviewers = _check_details(session, details, errors, now=now)
     taken = _taken_places(session, slot.id)
     if details.capacity is not None and "capacity" not in errors and details.capacity < taken:
@@ -441,12 +418,12 @@ def cancel_slot(
     slot = _lock_slot(session, slot_id)
     if slot.is_cancelled:
         return slot
-    reason = _clean(reason)
-    errors = _Errors()
+    reason = clean_text(reason)
+    errors = FieldErrors(InterviewInputInvalid)
     if not reason:
         errors.add("reason", "Enter why you are cancelling this interview time")
     elif len(reason) > REASON_MAX:
-        errors.add("reason", _too_long("The reason", REASON_MAX, reason))
+        errors.add("reason", too_long("The reason", REASON_MAX, reason))
     errors.raise_if_any()
     slot.status = SlotStatus.CANCELLED
     slot.cancelled_at = now
@@ -743,9 +720,9 @@ def cancel_booking(
         return booking
     if booking.slot.starts_at <= now:
         raise RuleViolation("This interview has already started and cannot be cancelled")
-    reason = _clean(reason) or None
+    reason = clean_text(reason) or None
     if reason and len(reason) > REASON_MAX:
-        raise InterviewInputInvalid({"reason": [_too_long("The reason", REASON_MAX, reason)]})
+        raise InterviewInputInvalid({"reason": [too_long("The reason", REASON_MAX, reason)]})
     by_organiser = is_coordinator(actor) and booking.application.user_id != actor.id
     _cancel(session, booking, actor=actor, now=now, reason=reason, by_organiser=by_organiser,
             booking_url=booking_url)
@@ -837,7 +814,7 @@ def release_closed_bookings(session: Session, *, now: dt.datetime) -> int:
 
 
 def _check_record(session: Session, details: RecordDetails) -> tuple[dict, InterviewOutcome, str, list[User]]:
-    errors = _Errors()
+    errors = FieldErrors(InterviewInputInvalid)
     scores: dict[Criterion, tuple[int, str | None]] = {}
     for criterion in Criterion:
         raw = details.scores.get(criterion.value, details.scores.get(criterion))
@@ -847,19 +824,19 @@ def _check_record(session: Session, details: RecordDetails) -> tuple[dict, Inter
             errors.add(name, f"Select a score for {criterion.label.lower()}")
         elif not MIN_SCORE <= score <= MAX_SCORE:
             errors.add(name, f"The score for {criterion.label.lower()} must be between {MIN_SCORE} and {MAX_SCORE}")
-        notes = _clean(details.notes.get(criterion.value, details.notes.get(criterion))) or None
+        notes = clean_text(details.notes.get(criterion.value, details.notes.get(criterion))) or None
         if notes and len(notes) > NOTES_MAX:
-            errors.add(f"{criterion.value}_notes", _too_long(f"Notes on {criterion.label.lower()}", NOTES_MAX, notes))
+            errors.add(f"{criterion.value}_notes", too_long(f"Notes on {criterion.label.lower()}", NOTES_MAX, notes))
         scores[criterion] = (score, notes)
     outcome = _member(InterviewOutcome, details.outcome)
     if outcome is None:
         errors.add("outcome", "Select the outcome: offer, reject or hold")
-    reason = _clean(details.reason)
+    reason = clean_text(details.reason)
     if not reason:
         errors.add("reason", "Enter the reason for the outcome")
     elif len(reason) > REASON_MAX:
-        errors.add("reason", _too_long("The reason", REASON_MAX, reason))
-    panel_errors = _Errors()
+        errors.add("reason", too_long("The reason", REASON_MAX, reason))
+    panel_errors = FieldErrors(InterviewInputInvalid)
     panel = _interviewers(session, panel_errors, details.panel_ids)
     for message in panel_errors.errors.get("interviewer_ids", []):
         errors.add("panel_ids", message.replace("interviewer", "panel member"))

@@ -12,7 +12,6 @@ from __future__ import annotations
 import datetime as dt
 import re
 import secrets
-import unicodedata
 from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any
@@ -24,6 +23,7 @@ from portal.core import audit, outbox, settings
 from portal.core.accounts import Role, User, UserRole, digest, is_coordinator, normalise_email
 from portal.core.clock import LONDON
 from portal.core.errors import NotFound, PermissionDenied, RuleViolation
+from portal.core.validation import FieldErrors, clean_text, too_long
 from portal.volunteers.models import CLOSED_STATUSES, Application, ApplicationStatus
 from portal.volunteers.references import permissions, queries
 from portal.volunteers.references.errors import LinkState, ReferenceInvalid, ReferenceLinkUnusable
@@ -54,41 +54,27 @@ _EMAIL = re.compile(r"^[^@\s]+@[^@\s]+\.[^@\s.]{2,}$")
 # Small helpers
 
 
-def _clean(value: Any) -> str:
-    # NFC keeps "Zoë" typed with a combining mark the same as with a precomposed ë; nothing else changes.
-    return unicodedata.normalize("NFC", str(value or "")).strip()
+class _Errors(FieldErrors):
+    """FieldErrors that raise ReferenceInvalid and can read one text answer."""
 
-
-def _too_long(what: str, limit: int, length: int) -> str:
-    return f"{what} must be {limit:,} characters or fewer (you have entered {length:,})"
-
-
-class _Errors:
     def __init__(self) -> None:
-        self.errors: dict[str, list[str]] = {}
-
-    def add(self, field: str, message: str) -> None:
-        self.errors.setdefault(field, []).append(message)
+        super().__init__(ReferenceInvalid)
 
     def text(self, data: Mapping[str, Any], field: str, what: str, limit: int, *, missing: str | None) -> str | None:
-        value = _clean(data.get(field))
+        value = clean_text(data.get(field))
         if not value:
             if missing:
                 self.add(field, missing)
             return None
         if len(value) > limit:
-            self.add(field, _too_long(what, limit, len(value)))
+            self.add(field, too_long(what, limit, value))
         return value
-
-    def raise_if_any(self) -> None:
-        if self.errors:
-            raise ReferenceInvalid(self.errors)
 
 
 def _yes_no(value: Any) -> bool | None:
     if isinstance(value, bool):
         return value
-    return {"yes": True, "no": False}.get(_clean(value).lower())
+    return {"yes": True, "no": False}.get(clean_text(value).lower())
 
 
 def chase_days(session: Session) -> int:
@@ -276,7 +262,7 @@ def _answers(data: Mapping[str, Any]) -> dict[str, Any]:
     answers["has_concerns"] = has_concerns
     answers["concerns"] = concerns if has_concerns else None
     try:
-        answers["would_recommend"] = WouldRecommend(_clean(data.get("would_recommend")))
+        answers["would_recommend"] = WouldRecommend(clean_text(data.get("would_recommend")))
     except ValueError:
         errors.add("would_recommend", "Select whether you would recommend the applicant as a volunteer")
     if _yes_no(data.get("confirmed")) is not True:

@@ -21,6 +21,7 @@ from portal.core import audit, outbox, settings
 from portal.core.accounts import Role, User, UserRole
 from portal.core.clock import LONDON
 from portal.core.errors import NotFound
+from portal.core.validation import FieldErrors, too_long
 from portal.volunteers.profiles.models import Volunteer, VolunteerStatus
 from portal.volunteers.vetting import queries
 from portal.volunteers.vetting.errors import CheckInvalid
@@ -92,18 +93,6 @@ class CheckDetails:
     update_service_checked_on: dt.date | None = None
 
 
-class _Errors:
-    def __init__(self) -> None:
-        self.errors: dict[str, list[str]] = {}
-
-    def add(self, field_name: str, message: str) -> None:
-        self.errors.setdefault(field_name, []).append(message)
-
-    def raise_if_any(self) -> None:
-        if self.errors:
-            raise CheckInvalid(self.errors)
-
-
 def _overlaps(start: dt.date, end: dt.date | None, other: VettingCheck) -> bool:
     other_end = other.expires_on or dt.date.max
     return start < other_end and (end or dt.date.max) > other.cleared_on
@@ -113,7 +102,7 @@ def _validate(
     details: CheckDetails, rule: CheckRule, *, today: dt.date, others: list[VettingCheck],
     renews: VettingCheck | None, expiry: dt.date | None, check_id: int | None = None,
 ) -> None:
-    errors = _Errors()
+    errors = FieldErrors(CheckInvalid)
     kind, status = details.kind, details.status
     levels = [value for value, _words in LEVELS[kind]]
     if levels and details.level not in levels:
@@ -151,9 +140,9 @@ def _validate(
     elif last4 and not last4.isalnum():
         errors.add("reference_last4", "The last 4 characters must be letters or numbers")
     if len(details.notes or "") > NOTES_MAX:
-        errors.add("notes", f"Notes must be {NOTES_MAX:,} characters or fewer")
+        errors.add("notes", too_long("Notes", NOTES_MAX))
     if len(details.decision_maker or "") > DECISION_MAKER_MAX:
-        errors.add("decision_maker", f"The decision-maker must be {DECISION_MAKER_MAX} characters or fewer")
+        errors.add("decision_maker", too_long("The decision-maker", DECISION_MAKER_MAX))
     if kind is CheckKind.DBS:
         if details.dbs_workforce and details.dbs_workforce not in {value for value, _ in DBS_WORKFORCES}:
             errors.add("dbs_workforce", "Choose the workforce the DBS check was for")
@@ -340,7 +329,7 @@ def update_check(
 def set_rules(session: Session, rules: Mapping[CheckKind, CheckRule], *, actor: User, now: dt.datetime) -> None:
     """Store the rules for every kind of check (which are required, how long each lasts, when
     reminders go). Existing checks keep their expiry dates. Raises CheckInvalid."""
-    errors = _Errors()
+    errors = FieldErrors(CheckInvalid)
     for kind, rule in rules.items():
         if rule.months is not None and not 1 <= rule.months <= 120:
             errors.add(f"{kind.value}-months", f"{kind.label}: the period must be between 1 and 120 months")
@@ -376,12 +365,12 @@ def report_circumstances(
     """Keep the volunteer's report of a change of circumstances and alert the coordinators (the
     e-mail says only that a report was made, never its details). Raises CheckInvalid."""
     volunteer = _load_volunteer(session, volunteer_id)
-    errors = _Errors()
+    errors = FieldErrors(CheckInvalid)
     text = _clean(details)
     if text is None:
         errors.add("details", "Tell us what has changed")
     elif len(text) > DETAILS_MAX:
-        errors.add("details", f"What has changed must be {DETAILS_MAX:,} characters or fewer")
+        errors.add("details", too_long("What has changed", DETAILS_MAX))
     if changed_on is not None and changed_on > _today(now):
         errors.add("changed_on", "The date of the change must be today or in the past")
     errors.raise_if_any()

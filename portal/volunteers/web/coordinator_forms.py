@@ -7,6 +7,7 @@ from govuk_frontend_wtf.wtforms_widgets import GovCharacterCount, GovSelect, Gov
 from wtforms import SelectChoice, SelectField, SubmitField, TextAreaField
 from wtforms.validators import DataRequired, Length, Optional
 
+from portal.core.validation import too_long
 from portal.volunteers.models import DAY_PERIODS, WEEKDAYS, ApplicationStatus
 from portal.volunteers.services import NOTE_MAX, REASON_MAX
 from portal.web.fields import GovDateField
@@ -72,7 +73,7 @@ class RejectForm(FlaskForm):
         widget=GovCharacterCount(),
         validators=[
             DataRequired("Enter the reason for rejecting the application"),
-            Length(max=REASON_MAX, message=f"The reason must be {REASON_MAX:,} characters or fewer"),
+            Length(max=REASON_MAX, message=too_long("The reason", REASON_MAX)),
         ],
     )
     submit = SubmitField("Reject application", widget=GovSubmitInput())
@@ -85,7 +86,7 @@ class NoteForm(FlaskForm):
         widget=GovCharacterCount(),
         validators=[
             DataRequired("Enter the note"),
-            Length(max=NOTE_MAX, message=f"The note must be {NOTE_MAX:,} characters or fewer"),
+            Length(max=NOTE_MAX, message=too_long("The note", NOTE_MAX)),
         ],
     )
     submit = SubmitField("Save note", widget=GovSubmitInput())

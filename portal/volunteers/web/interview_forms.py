@@ -2,9 +2,6 @@
 
 from __future__ import annotations
 
-import datetime as dt
-import re
-
 from flask_wtf import FlaskForm
 from govuk_frontend_wtf.wtforms_widgets import (
     GovCharacterCount,
@@ -14,9 +11,10 @@ from govuk_frontend_wtf.wtforms_widgets import (
     GovTextArea,
     GovTextInput,
 )
-from wtforms import Field, RadioField, SelectChoice, SelectMultipleField, StringField, SubmitField, TextAreaField
+from wtforms import RadioField, SelectChoice, SelectMultipleField, StringField, SubmitField, TextAreaField
 from wtforms.validators import DataRequired, Length, Optional
 
+from portal.core.validation import too_long
 from portal.volunteers.interviews.models import MAX_SCORE, MIN_SCORE, Criterion, SlotMode
 from portal.volunteers.interviews.services import (
     ADDRESS_MAX,
@@ -26,66 +24,7 @@ from portal.volunteers.interviews.services import (
     VENUE_MAX,
 )
 from portal.volunteers.models import InterviewOutcome
-from portal.web.fields import GovDateField
-
-_TIME = re.compile(r"^\s*([01]?\d|2[0-3])\s*[:.]\s*([0-5]\d)\s*$")
-
-
-class TimeField(StringField):
-    """A 24-hour London time typed as HH:MM (14:30 or 14.30); `data` is a dt.time or None."""
-
-    widget = GovTextInput()
-
-    def __init__(self, label=None, validators=None, *, invalid_message: str | None = None, **kwargs):
-        super().__init__(label, validators, **kwargs)
-        self.invalid_message = invalid_message or f"Enter {str(label).lower()} as a 24-hour time, like 14:30"
-
-    def process_formdata(self, valuelist):
-        text = (valuelist[0] if valuelist else "") or ""
-        if not text.strip():
-            self.data = None
-            return
-        match = _TIME.match(text)
-        if not match:
-            self.data = None
-            raise ValueError(self.invalid_message)
-        self.data = dt.time(int(match.group(1)), int(match.group(2)))
-
-    def _value(self) -> str:
-        if self.raw_data:
-            return self.raw_data[0]
-        return f"{self.data:%H:%M}" if isinstance(self.data, dt.time) else ""
-
-
-class WholeNumberField(Field):
-    """A whole number typed in a text box; anything else gets a GOV.UK-style message."""
-
-    widget = GovTextInput()
-
-    def __init__(self, label=None, validators=None, *, invalid_message: str | None = None, **kwargs):
-        super().__init__(label, validators, **kwargs)
-        self.invalid_message = invalid_message or f"{label} must be a whole number, like 2"
-
-    def process_formdata(self, valuelist):
-        text = (valuelist[0] if valuelist else "") or ""
-        if not text.strip():
-            self.data = None
-            return
-        try:
-            self.data = int(text.strip())
-        except ValueError as error:
-            self.data = None
-            raise ValueError(self.invalid_message) from error
-
-    def _value(self) -> str:
-        if self.raw_data:
-            return self.raw_data[0]
-        return "" if self.data is None else str(self.data)
-
-
-def _too_long(what: str, limit: int) -> str:
-    return f"{what} must be {limit:,} characters or fewer"
-
+from portal.web.fields import GovDateField, TimeField, WholeNumberField
 
 MODE_CHOICES = [SelectChoice(SlotMode.IN_PERSON.value, "In person"), SelectChoice(SlotMode.ONLINE.value, "Online")]
 
@@ -103,14 +42,14 @@ class SlotForm(FlaskForm):
                       validators=[Optional()], validate_choice=False,
                       description="The applicant's invitation gives the venue and address, or the link")
     venue = StringField("Venue", widget=GovTextInput(), description="For an interview in person",
-                        validators=[Optional(), Length(max=VENUE_MAX * 2, message=_too_long("The venue", VENUE_MAX))])
+                        validators=[Optional(), Length(max=VENUE_MAX * 2, message=too_long("The venue", VENUE_MAX))])
     address = TextAreaField("Address", widget=GovTextArea(), description="For an interview in person",
                             validators=[Optional(),
-                                        Length(max=ADDRESS_MAX * 2, message=_too_long("The address", ADDRESS_MAX))])
+                                        Length(max=ADDRESS_MAX * 2, message=too_long("The address", ADDRESS_MAX))])
     online_link = StringField("Video call link", widget=GovTextInput(),
                               description="For an online interview, starting with https://",
                               validators=[Optional(),
-                                          Length(max=LINK_MAX * 2, message=_too_long("The link", LINK_MAX))])
+                                          Length(max=LINK_MAX * 2, message=too_long("The link", LINK_MAX))])
     interviewer_ids = SelectMultipleField("Interviewers", widget=GovCheckboxesInput(), choices=[], coerce=int,
                                           validators=[Optional()], validate_choice=False,
                                           description="Coordinators who will be on the panel")
@@ -142,7 +81,7 @@ class CancelSlotForm(FlaskForm):
         "Why are you cancelling this interview time?", widget=GovCharacterCount(),
         description="Kept on the record. Applicants who booked get a cancellation and are asked to book again.",
         validators=[DataRequired("Enter why you are cancelling this interview time"),
-                    Length(max=REASON_MAX, message=f"The reason must be {REASON_MAX:,} characters or fewer")],
+                    Length(max=REASON_MAX, message=too_long("The reason", REASON_MAX))],
     )
     submit = SubmitField("Cancel this interview time", widget=GovSubmitInput())
 
@@ -186,7 +125,7 @@ def _record_fields() -> dict:
         )
         fields[f"{criterion.value}_notes"] = TextAreaField(
             f"{criterion.label}: notes", widget=GovTextArea(),
-            validators=[Optional(), Length(max=NOTES_MAX, message=f"Notes must be {NOTES_MAX:,} characters or fewer")],
+            validators=[Optional(), Length(max=NOTES_MAX, message=too_long("Notes", NOTES_MAX))],
         )
     fields["outcome"] = RadioField("Outcome", widget=GovRadioInput(), choices=OUTCOME_CHOICES,
                                    validators=[Optional()], validate_choice=False,

@@ -24,6 +24,7 @@ from wtforms import (
 )
 from wtforms.validators import DataRequired, InputRequired, Length, NumberRange, Optional
 
+from portal.core.validation import too_long
 from portal.volunteers.profiles.models import VolunteerStatus
 from portal.volunteers.vetting.models import (
     DBS_WORKFORCES,
@@ -78,7 +79,7 @@ class CheckForm(FlaskForm):
     decision_maker = StringField(
         "Who decided", widget=GovTextInput(), description="For example, Essex Police Force Vetting Unit",
         validators=[Optional(), Length(max=DECISION_MAKER_MAX,
-                                       message=f"Who decided must be {DECISION_MAKER_MAX} characters or fewer")],
+                                       message=too_long("Who decided", DECISION_MAKER_MAX))],
     )
     dbs_workforce = SelectField(
         "Workforce", widget=GovSelect(), coerce=str, validators=[Optional()],
@@ -89,7 +90,7 @@ class CheckForm(FlaskForm):
     notes = TextAreaField(
         "Notes", widget=GovCharacterCount(),
         description="Coordinators only. Do not copy certificate contents here.",
-        validators=[Optional(), Length(max=NOTES_MAX, message=f"Notes must be {NOTES_MAX:,} characters or fewer")],
+        validators=[Optional(), Length(max=NOTES_MAX, message=too_long("Notes", NOTES_MAX))],
     )
     submit = SubmitField("Save check", widget=GovSubmitInput())
 
@@ -170,6 +171,6 @@ class CircumstancesForm(FlaskForm):
         description="Only coordinators can read this. Give enough detail for them to decide whether your vetting "
                     "needs to be looked at again.",
         validators=[DataRequired("Tell us what has changed"),
-                    Length(max=DETAILS_MAX, message=f"What has changed must be {DETAILS_MAX:,} characters or fewer")],
+                    Length(max=DETAILS_MAX, message=too_long("What has changed", DETAILS_MAX))],
     )
     submit = SubmitField("Send to the coordinators", widget=GovSubmitInput())
