@@ -13,12 +13,16 @@ from sqlalchemy.orm import Session
 
 from portal.core import audit, outbox
 from portal.core.accounts import Role, User, UserRole
+from portal.core.clock import LONDON
 from portal.core.errors import NotFound, PermissionDenied, RuleViolation
 from portal.volunteers import services as application_services
 from portal.volunteers.models import Application, ApplicationStatus, InterviewOutcome
 from portal.volunteers.profiles import permissions
 from portal.volunteers.profiles.models import Volunteer, VolunteerStatus
 from portal.volunteers.references import queries as reference_queries
+from portal.volunteers.vetting import queries as vetting_queries
+from portal.volunteers.vetting import services as vetting_services
+from portal.volunteers.vetting.models import CheckKind, CheckStatus
 
 
 def offer_problems(session: Session, application: Application) -> list[str]:
@@ -52,6 +56,26 @@ def offer_problems(session: Session, application: Application) -> list[str]:
 
 def find_volunteer_for_application(session: Session, application: Application) -> Volunteer | None:
     return session.scalar(select(Volunteer).where(Volunteer.user_id == application.user_id))
+
+
+def _record_references_check(
+    session: Session, volunteer: Volunteer, application: Application, *, actor: User, now: dt.datetime,
+) -> None:
+    """The two satisfactory references of recruitment count as the vetting module's references check
+    (once: a volunteer who rejoins keeps the check they already have)."""
+    held = [check for check in vetting_queries.list_checks(session, volunteer.id)
+            if check.kind is CheckKind.REFERENCES and check.status is CheckStatus.CLEARED]
+    if held:
+        return
+    vetting_services.record_check(
+        session, volunteer.id,
+        vetting_services.CheckDetails(
+            kind=CheckKind.REFERENCES, status=CheckStatus.CLEARED, cleared_on=now.astimezone(LONDON).date(),
+            decision_maker=actor.name,
+            notes=f"Two satisfactory references taken up at recruitment ({application.reference}).",
+        ),
+        actor=actor, now=now,
+    )
 
 
 def make_offer(session: Session, application_id: int, *, actor: User, now: dt.datetime) -> Volunteer:
@@ -91,6 +115,7 @@ def make_offer(session: Session, application_id: int, *, actor: User, now: dt.da
     session.flush()
     audit.record(session, actor, "volunteer.created" if existing is None else "volunteer.rejoined", volunteer,
                  at=now, reference=application.reference, status=VolunteerStatus.VETTING)
+    _record_references_check(session, volunteer, application, actor=actor, now=now)
     user = application.user
     if not user.has_role(Role.VOLUNTEER):
         user.role_links.append(UserRole(role=Role.VOLUNTEER, granted_at=now))

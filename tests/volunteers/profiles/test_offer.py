@@ -16,6 +16,8 @@ from portal.volunteers.models import Application, ApplicationStatus, InterviewOu
 from portal.volunteers.profiles import services
 from portal.volunteers.profiles.models import Volunteer, VolunteerStatus
 from portal.volunteers.references import services as reference_services
+from portal.volunteers.vetting import queries as vetting_queries
+from portal.volunteers.vetting.models import CheckKind, CheckStatus
 from tests.builders import make_user
 from tests.smtp import deliver_outbox
 from tests.volunteers.builders import NOW, make_application, make_coordinator
@@ -52,6 +54,21 @@ def test_an_offer_creates_the_volunteer_in_vetting_with_the_applications_answers
     assert application.user.roles == {Role.APPLICANT, Role.VOLUNTEER}
     actions = set(session.scalars(select(AuditEntry.action)))
     assert {"application.offered", "volunteer.created", "user.roles_changed"} <= actions
+
+
+def test_the_references_of_recruitment_become_the_vetting_references_check(session):
+    application, coordinator = ready_for_offer(session)
+    volunteer = services.make_offer(session, application.id, actor=coordinator, now=NOW)
+    checks = vetting_queries.list_checks(session, volunteer.id)
+    assert [(check.kind, check.status, check.cleared_on) for check in checks] == [
+        (CheckKind.REFERENCES, CheckStatus.CLEARED, NOW.date())
+    ]
+    assert application.reference in checks[0].notes
+    clearance = vetting_queries.cleared_to_practise(session, volunteer.user_id, NOW.date())
+    assert not clearance.cleared and "No references recorded" not in clearance.reasons
+    # A double click records it once.
+    services.make_offer(session, application.id, actor=coordinator, now=NOW)
+    assert len(vetting_queries.list_checks(session, volunteer.id)) == 1
 
 
 def test_the_offer_email_says_what_happens_next(session):
