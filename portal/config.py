@@ -46,6 +46,7 @@ class Config:
     MAX_CONTENT_LENGTH = int(_env("MAX_UPLOAD_MB", "10")) * 1024 * 1024
     # Uploaded files live outside static/, served only through permission-checked routes.
     EXPENSES_RECEIPT_DIR = _env("RECEIPT_DIR", str(INSTANCE / "receipts"))
+    COURSEWORK_UPLOAD_DIR = _env("COURSEWORK_DIR", str(INSTANCE / "uploads" / "coursework"))
 
     # Sign-in throttling (Flask-Limiter). Failed attempts only are counted.
     RATELIMIT_STORAGE_URI = _env("REDIS_URL") or "memory://"
@@ -89,3 +90,4 @@ class TestConfig(Config):
     BASE_URL = "http://localhost"
     # Tests that do not choose their own folder never write uploads into the project.
     EXPENSES_RECEIPT_DIR = str(Path(tempfile.gettempdir()) / "portal-test-receipts")
+    COURSEWORK_UPLOAD_DIR = str(Path(tempfile.gettempdir()) / "portal-test-coursework")
