@@ -11,6 +11,7 @@ import os
 import shutil
 import threading
 from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from pathlib import Path
 
 import pytest
@@ -36,14 +37,29 @@ def find_chromium() -> str | None:
     return shutil.which("chromium")
 
 
-@pytest.fixture
-def live_server(make_app) -> Iterator[str]:
-    """The portal served over real HTTP on a free local port; yields the base URL (no trailing /).
+def _closing(app):
+    """WSGI middleware that always closes the response, even when the browser hangs up half-way.
 
-    CSRF protection is switched back on: a real browser submits the real forms with their tokens.
+    Werkzeug's development server leaves a response's file open when the client disconnects during
+    the write (a page navigated away from while its favicon was still being sent); the open file then
+    surfaces as a ResourceWarning in whichever test happens to run the garbage collector.
     """
-    app = make_app(WTF_CSRF_ENABLED=True)
-    server = make_server("127.0.0.1", 0, app, threaded=True)
+
+    def closing_app(environ, start_response):
+        body = app(environ, start_response)
+        try:
+            yield from body
+        finally:
+            if hasattr(body, "close"):
+                body.close()
+
+    return closing_app
+
+
+@contextmanager
+def serve(app) -> Iterator[str]:
+    """Serve `app` over real HTTP on a free local port; yields the base URL (no trailing /)."""
+    server = make_server("127.0.0.1", 0, _closing(app), threaded=True)
     thread = threading.Thread(target=server.serve_forever, name="live-server", daemon=True)
     thread.start()
     try:
@@ -52,6 +68,16 @@ def live_server(make_app) -> Iterator[str]:
         server.shutdown()
         server.server_close()
         thread.join(timeout=10)
+
+
+@pytest.fixture
+def live_server(make_app) -> Iterator[str]:
+    """The portal served over real HTTP on a free local port; yields the base URL (no trailing /).
+
+    CSRF protection is switched back on: a real browser submits the real forms with their tokens.
+    """
+    with serve(make_app(WTF_CSRF_ENABLED=True)) as url:
+        yield url
 
 
 @pytest.fixture(scope="session")

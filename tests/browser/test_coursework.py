@@ -5,16 +5,15 @@ trainer releases it and the volunteer reads the feedback. Every page passes axe 
 from __future__ import annotations
 
 import re
-import threading
 from collections.abc import Iterator
 
 import pytest
 from flask import Flask
 from playwright.sync_api import Browser, Page, expect
-from werkzeug.serving import make_server
 
 from portal.extensions import db
 from tests.browser.axe import assert_accessible
+from tests.browser.conftest import serve
 from tests.browser.test_smoke import sign_in
 from tests.training.coursework.builders import Setting, docx_bytes, pdf_bytes
 
@@ -29,15 +28,8 @@ def coursework_app(make_app, tmp_path) -> Flask:
 @pytest.fixture
 def server(coursework_app: Flask) -> Iterator[str]:
     """The portal on a live local server, with uploads kept in a temporary folder."""
-    http = make_server("127.0.0.1", 0, coursework_app, threaded=True)
-    thread = threading.Thread(target=http.serve_forever, name="coursework-server", daemon=True)
-    thread.start()
-    try:
-        yield f"http://127.0.0.1:{http.server_port}"
-    finally:
-        http.shutdown()
-        http.server_close()
-        thread.join(timeout=10)
+    with serve(coursework_app) as url:
+        yield url
 
 
 @pytest.fixture

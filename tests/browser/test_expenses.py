@@ -6,7 +6,6 @@ from __future__ import annotations
 
 import io
 import re
-import threading
 from collections.abc import Iterator
 from decimal import Decimal
 from pathlib import Path
@@ -15,11 +14,11 @@ import pytest
 from flask import Flask
 from openpyxl import load_workbook
 from playwright.sync_api import Page, expect
-from werkzeug.serving import make_server
 
 from portal.core import clock
 from portal.core.accounts import Role
 from tests.browser.axe import assert_accessible
+from tests.browser.conftest import serve
 from tests.browser.test_case_journey import fill_date
 from tests.browser.test_smoke import create_person, sign_in
 from tests.expenses.builders import jpeg_bytes
@@ -31,16 +30,8 @@ PHONE = {"viewport": {"width": 375, "height": 740}, "is_mobile": True, "has_touc
 @pytest.fixture
 def live_server(make_app, tmp_path: Path) -> Iterator[str]:
     """The portal over real HTTP with CSRF on, keeping receipts in this test's own folder."""
-    app = make_app(WTF_CSRF_ENABLED=True, EXPENSES_RECEIPT_DIR=str(tmp_path / "receipts"))
-    server = make_server("127.0.0.1", 0, app, threaded=True)
-    thread = threading.Thread(target=server.serve_forever, name="live-server", daemon=True)
-    thread.start()
-    try:
-        yield f"http://127.0.0.1:{server.server_port}"
-    finally:
-        server.shutdown()
-        server.server_close()
-        thread.join(timeout=10)
+    with serve(make_app(WTF_CSRF_ENABLED=True, EXPENSES_RECEIPT_DIR=str(tmp_path / "receipts"))) as url:
+        yield url
 
 
 def fits_the_screen(page: Page) -> None:
