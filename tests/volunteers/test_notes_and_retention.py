@@ -12,6 +12,8 @@ from portal.core.audit import AuditEntry
 from portal.core.errors import NotFound, PermissionDenied, ValidationFailed
 from portal.volunteers import queries, services, signals
 from portal.volunteers.models import Application, ApplicationNote, ApplicationStatus, EqualityMonitoring, Referee
+from portal.volunteers.references import queries as reference_queries
+from portal.volunteers.references import services as reference_services
 from tests.volunteers.builders import NOW, make_applicant, make_application, make_coordinator
 
 S = ApplicationStatus
@@ -106,3 +108,16 @@ def test_the_retention_period_is_a_setting_and_the_erasure_date_follows_it(sessi
     assert services.erasure_date(session, application) == (NOW - dt.timedelta(days=10)).date()
     assert services.anonymise_closed_applications(session, now=NOW) == 1
     assert services.erasure_date(session, make_application(session, status=S.SUBMITTED)) is None
+
+
+def test_erasing_an_application_also_erases_its_references(session):
+    coordinator = make_coordinator(session)
+    application = make_application(session, status=S.INTERVIEWED)
+    for position in (1, 2):
+        reference_services.record_reference(
+            session, application.id, position, received_by="phone", summary="Spoke to Jean-Luc: no concerns.",
+            is_satisfactory="yes", note="", actor=coordinator, now=NOW,
+        )
+    services.withdraw_application(session, application.id, actor=application.user, now=NOW)
+    assert services.anonymise_closed_applications(session, now=NOW + dt.timedelta(days=366)) == 1
+    assert reference_queries.list_references(session, application.id) == []
