@@ -11,7 +11,17 @@ from portal.core import settings
 from portal.core.audit import AuditEntry
 from portal.core.errors import NotFound, PermissionDenied, ValidationFailed
 from portal.volunteers import queries, services, signals
-from portal.volunteers.models import Application, ApplicationNote, ApplicationStatus, EqualityMonitoring, Referee
+from portal.volunteers.interviews import queries as interview_queries
+from portal.volunteers.interviews import services as interview_services
+from portal.volunteers.interviews.models import Criterion, InterviewScore
+from portal.volunteers.models import (
+    Application,
+    ApplicationNote,
+    ApplicationStatus,
+    EqualityMonitoring,
+    InterviewOutcome,
+    Referee,
+)
 from portal.volunteers.references import queries as reference_queries
 from portal.volunteers.references import services as reference_services
 from tests.volunteers.builders import NOW, make_applicant, make_application, make_coordinator
@@ -121,3 +131,21 @@ def test_erasing_an_application_also_erases_its_references(session):
     services.withdraw_application(session, application.id, actor=application.user, now=NOW)
     assert services.anonymise_closed_applications(session, now=NOW + dt.timedelta(days=366)) == 1
     assert reference_queries.list_references(session, application.id) == []
+
+
+def test_erasing_an_application_also_erases_its_interview_record(session):
+    coordinator = make_coordinator(session)
+    application = make_application(session, status=S.INTERVIEW_BOOKED)
+    interview_services.save_interview_record(
+        session, application.id,
+        interview_services.RecordDetails(
+            scores={criterion.value: 3 for criterion in Criterion},
+            notes={criterion.value: "Talked about her brother's case." for criterion in Criterion},
+            outcome=InterviewOutcome.REJECT, reason="Not yet ready.", panel_ids=[coordinator.id],
+        ),
+        actor=coordinator, now=NOW,
+    )
+    services.reject_application(session, application.id, "Not yet ready.", actor=coordinator, now=NOW)
+    assert services.anonymise_closed_applications(session, now=NOW + dt.timedelta(days=366)) == 1
+    assert interview_queries.find_record(session, application.id) is None
+    assert session.scalar(select(func.count()).select_from(InterviewScore)) == 0

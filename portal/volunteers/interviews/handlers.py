@@ -9,6 +9,7 @@ from sqlalchemy.orm import Session
 from portal.core import calendar, jobs
 from portal.core.accounts import User
 from portal.volunteers.interviews import services
+from portal.volunteers.signals import application_anonymised
 
 
 @jobs.register("volunteers.interview-reminders")
@@ -27,3 +28,9 @@ def release_closed_bookings(session: Session, *, now: dt.datetime) -> str:
 def interview_feed_events(user: User, *, session: Session, now: dt.datetime) -> list[calendar.CalendarEvent]:
     """Applicants see their interview, interviewers the interviews they hold, in their calendar feed."""
     return services.feed_events_for(session, user, now=now)
+
+
+@application_anonymised.connect
+def erase_interview_record(application, *, session: Session, now: dt.datetime) -> None:
+    """When a closed application's personal data is erased, its interview record goes with it."""
+    services.erase_interview_record(session, application.id, now=now)

@@ -930,3 +930,16 @@ def feed_events_for(session: Session, user: User, *, now: dt.datetime) -> list[c
     interviewing = queries.list_bookings_of_interviewer(session, user.id, since=since) if is_coordinator(user) else []
     seen: dict[int, InterviewBooking] = {booking.id: booking for booking in [*own, *interviewing]}
     return [booking_event(booking) for booking in seen.values()]
+
+
+def erase_interview_record(session: Session, application_id: int, *, now: dt.datetime) -> bool:
+    """Delete the interview record (scores, notes, reason, panel) of an application whose personal data
+    is being erased after the retention period; returns whether there was one. Bookings stay: they hold
+    only times and places."""
+    record = queries.find_record(session, application_id)
+    if record is None:
+        return False
+    session.delete(record)
+    session.flush()
+    audit.record(session, None, "interview.record_erased", ("volunteer_applications", application_id), at=now)
+    return True
