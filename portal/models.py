@@ -1,5 +1,6 @@
 """Every model module, imported so that `Base.metadata` is complete for migrations and tests."""
 
+from portal.allocation import models as allocation_models
 from portal.cases import models as case_models
 from portal.core import accounts, audit, calendar, outbox, settings
 from portal.expenses import models as expense_models
@@ -15,5 +16,5 @@ from portal.volunteers.vetting import models as vetting_models
 MODEL_MODULES = (
     accounts, audit, calendar, outbox, settings, case_models, volunteer_models, profile_models,
     interview_models, reference_models, vetting_models, training_models, coursework_models,
-    supervision_models, expense_models,
+    supervision_models, expense_models, allocation_models,
 )
