@@ -7,6 +7,7 @@ twice is harmless.
 
 from types import ModuleType
 
+from portal.allocation import handlers as allocation_handlers
 from portal.expenses import handlers as expense_handlers
 from portal.supervision import handlers as supervision_handlers
 from portal.training import handlers as training_handlers
@@ -17,7 +18,7 @@ from portal.volunteers.vetting import handlers as vetting_handlers
 
 HANDLER_MODULES: tuple[ModuleType, ...] = (
     volunteer_handlers, interview_handlers, reference_handlers, vetting_handlers, training_handlers,
-    supervision_handlers, expense_handlers,
+    supervision_handlers, expense_handlers, allocation_handlers,
 )
 
 

@@ -2,6 +2,7 @@
 
 from flask import Flask
 
+from portal.allocation import web as allocation_web
 from portal.cases import web as cases_web
 from portal.expenses import web as expenses_web
 from portal.supervision import web as supervision_web
@@ -25,5 +26,6 @@ def register(app: Flask) -> None:
     app.register_blueprint(training_web.bp)
     app.register_blueprint(supervision_web.bp)
     app.register_blueprint(expenses_web.bp)
+    app.register_blueprint(allocation_web.bp)
     if app.config.get("DEVELOPMENT"):
         app.register_blueprint(dev.bp)

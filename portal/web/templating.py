@@ -47,7 +47,7 @@ NAVIGATION: dict[Role, tuple[tuple[str, str], ...]] = {
     Role.ADMIN: (("People", "admin.users"), ("Audit log", "admin.audit_log"),
                  ("Expenses policy", "expenses.settings")),
     Role.COORDINATOR: (
-        ("Cases", "cases.index"), ("Referrer reports", "cases.reports"),
+        ("Cases", "cases.index"), ("Allocation", "allocation.index"), ("Referrer reports", "cases.reports"),
         ("Applications", "volunteers.queue"), ("Interviews", "volunteers.slot_list"),
         ("Volunteers", "volunteers.volunteer_list"), ("Vetting", "volunteers.vetting_dashboard"),
         ("Training", "training.index"), ("Supervision", "supervision.manage"),
@@ -55,7 +55,8 @@ NAVIGATION: dict[Role, tuple[tuple[str, str], ...]] = {
     ),
     Role.TRAINER: (("Training", "training.index"), ("Expenses", "expenses.index")),
     Role.VOLUNTEER: (
-        ("My cases", "cases.my_cases"), ("Training", "training.index"), ("Supervision", "supervision.mine"),
+        ("My cases", "cases.my_cases"), ("Case offers", "allocation.my_offers"),
+        ("My availability", "volunteers.preferences"), ("Training", "training.index"), ("Supervision", "supervision.mine"),
         ("Vetting", "volunteers.vetting_mine"), ("Expenses", "expenses.index"),
     ),
     Role.APPLICANT: (("Your application", "volunteers.application"),),
