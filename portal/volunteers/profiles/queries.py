@@ -2,12 +2,15 @@
 
 from __future__ import annotations
 
+import datetime as dt
+from collections.abc import Iterable
+
 from sqlalchemy import func, or_, select
 from sqlalchemy.orm import Session, selectinload
 
 from portal.core.accounts import User
 from portal.core.errors import NotFound
-from portal.volunteers.profiles.models import Volunteer, VolunteerStatus
+from portal.volunteers.profiles.models import ConflictOfInterest, Volunteer, VolunteerAbsence, VolunteerStatus
 
 
 def get_volunteer(session: Session, volunteer_id: int) -> Volunteer:
@@ -35,3 +38,90 @@ def list_volunteers(
         pattern = f"%{search.strip().lower()}%"
         query = query.where(or_(func.lower(User.name).like(pattern), func.lower(User.email).like(pattern)))
     return list(session.scalars(query.order_by(func.lower(User.name), Volunteer.id)))
+
+
+# ---------------------------------------------------------------------------------------------
+# Many people at once (allocation asks about every candidate for a case)
+
+
+def volunteers_by_user(session: Session, user_ids: Iterable[int]) -> dict[int, Volunteer]:
+    """The volunteer record (with its account loaded) of each of these people who has one, in one query."""
+    wanted = set(user_ids)
+    if not wanted:
+        return {}
+    query = (
+        select(Volunteer, User).join(User, Volunteer.user_id == User.id).where(Volunteer.user_id.in_(wanted))
+    )
+    return {volunteer.user_id: volunteer for volunteer, _user in session.execute(query)}
+
+
+def absences_by_volunteer(
+    session: Session, volunteer_ids: Iterable[int], starts_on: dt.date, ends_on: dt.date
+) -> dict[int, list[VolunteerAbsence]]:
+    """Each volunteer's absences that overlap `starts_on`..`ends_on` (both included), earliest first,
+    in one query; a volunteer with none is left out."""
+    wanted = set(volunteer_ids)
+    found: dict[int, list[VolunteerAbsence]] = {}
+    if not wanted:
+        return found
+    query = (
+        select(VolunteerAbsence)
+        .where(VolunteerAbsence.volunteer_id.in_(wanted), VolunteerAbsence.starts_on <= ends_on,
+               VolunteerAbsence.ends_on >= starts_on)
+        .order_by(VolunteerAbsence.starts_on, VolunteerAbsence.id)
+    )
+    for absence in session.scalars(query):
+        found.setdefault(absence.volunteer_id, []).append(absence)
+    return found
+
+
+def current_conflicts_by_volunteer(
+    session: Session, volunteer_ids: Iterable[int]
+) -> dict[int, list[ConflictOfInterest]]:
+    """Each volunteer's current (not withdrawn) declared conflicts of interest, oldest first, in one
+    query; a volunteer with none is left out. Restricted: for coordinators' eyes only."""
+    wanted = set(volunteer_ids)
+    found: dict[int, list[ConflictOfInterest]] = {}
+    if not wanted:
+        return found
+    query = (
+        select(ConflictOfInterest)
+        .where(ConflictOfInterest.volunteer_id.in_(wanted), ConflictOfInterest.withdrawn_at.is_(None))
+        .order_by(ConflictOfInterest.declared_at, ConflictOfInterest.id)
+    )
+    for conflict in session.scalars(query):
+        found.setdefault(conflict.volunteer_id, []).append(conflict)
+    return found
+
+
+def get_volunteer_for_user(session: Session, user_id: int) -> Volunteer:
+    """The person's volunteer record; raises NotFound if they were never offered a place."""
+    volunteer = find_volunteer_for_user(session, user_id)
+    if volunteer is None:
+        raise NotFound("Volunteer not found")
+    return volunteer
+
+
+def is_paused(volunteer: Volunteer, *, today: dt.date) -> bool:
+    """Whether the volunteer's own pause covers `today` (the last day of a pause is included)."""
+    return volunteer.paused_until is not None and volunteer.paused_until >= today
+
+
+def list_absences(session: Session, volunteer_id: int, *, today: dt.date) -> list[VolunteerAbsence]:
+    """The volunteer's dates away that have not ended before `today`, soonest first."""
+    return list(session.scalars(
+        select(VolunteerAbsence)
+        .where(VolunteerAbsence.volunteer_id == volunteer_id, VolunteerAbsence.ends_on >= today)
+        .order_by(VolunteerAbsence.starts_on, VolunteerAbsence.id)
+    ))
+
+
+def list_conflicts(session: Session, volunteer_id: int) -> list[ConflictOfInterest]:
+    """Every conflict of interest the volunteer declared: current ones first, each group newest first.
+    Restricted: show only to the volunteer and coordinators (permissions.can_view_conflicts)."""
+    return list(session.scalars(
+        select(ConflictOfInterest)
+        .where(ConflictOfInterest.volunteer_id == volunteer_id)
+        .order_by(ConflictOfInterest.withdrawn_at.is_not(None), ConflictOfInterest.declared_at.desc(),
+                  ConflictOfInterest.id.desc())
+    ))
