@@ -759,6 +759,7 @@ def record_session(
         session, actor, "case.session_recorded", case, at=now, session_id=record.id,
         session_type=session_type, held_on=held_on,
     )
+    signals.case_session_logged.send(record, session=session, actor=actor, now=now)
     return record
 
 

@@ -44,3 +44,10 @@ case_closed = _signals.signal(
     doc="""Sent after a case is closed and its allocations ended (after case_status_changed).
     *sender*: the Case. kwargs: session, reason (ClosureReason), actor (User), now (aware datetime).""",
 )
+
+case_session_logged = _signals.signal(
+    "case-session-logged",
+    doc="""Sent after a session with the parties (preparation meeting, conference, shuttle exchange,
+    letter or panel) is logged and flushed. *sender*: the CaseSession.
+    kwargs: session, actor (User or None), now (aware datetime).""",
+)

@@ -6,7 +6,8 @@ import datetime as dt
 
 from sqlalchemy.orm import Session
 
-from portal.cases.signals import allocation_requested
+from portal.cases.models import CaseSession
+from portal.cases.signals import allocation_requested, case_session_logged
 from portal.core import calendar, jobs
 from portal.core.accounts import User
 from portal.supervision import queries, services
@@ -34,3 +35,11 @@ def refuse_allocation_when_supervision_overdue(
     """Veto: a volunteer overdue for supervision takes no new case, when the setting
     `supervision.overdue_blocks_allocation` says block (by default it only warns on the cadence list)."""
     return queries.allocation_refusal(session, user_id, on)
+
+
+@case_session_logged.connect
+def prompt_debriefs_by_email(
+    case_session: CaseSession, *, session: Session, actor: User | None, now: dt.datetime, **_kwargs
+) -> None:
+    """After a case session is logged, e-mail its facilitators a prompt to book a debrief (once each)."""
+    services.prompt_debriefs(session, case_session.id, actor=actor, now=now)

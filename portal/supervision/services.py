@@ -20,11 +20,12 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Any
 
-from sqlalchemy import func, select, text
+from sqlalchemy import func, or_, select, text
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
-from portal.cases.models import Case
+from portal.cases.models import Allocation, Case, CaseSession
+from portal.config import Config
 from portal.core import audit, calendar, outbox, settings
 from portal.core.accounts import User, is_coordinator
 from portal.core.clock import LONDON, london_to_utc
@@ -59,6 +60,11 @@ REMINDER_LEADS = (dt.timedelta(hours=48), dt.timedelta(hours=2))
 INVITE_FILENAME = "supervision.ics"
 REPEATS = {"none": None, "weekly": 1, "fortnightly": 2}
 _LINK = re.compile(r"^https://[^\s/$.?#][^\s]*$", re.IGNORECASE)
+# Pages that e-mails sent outside a request (jobs, signal receivers) link to; tests/supervision/
+# test_reminder_links.py checks each still reaches its route.
+MINE_PATH = "/supervision/"
+SLOTS_PATH = "/supervision/slots"
+DEBRIEF_PATH = "/supervision/slots?purpose=debrief"
 
 
 # ---------------------------------------------------------------------------------------------
@@ -114,6 +120,12 @@ def london_time(moment: dt.datetime) -> str:
 def slot_label(slot: SupervisionSlot) -> str:
     """"Tuesday 1 December 2026, 10:00 GMT to 11:00"."""
     return f"{london_label(slot.starts_at)} to {london_time(slot.ends_at)}"
+
+
+def portal_link(path: str) -> str:
+    """An absolute link to a page of the portal, for e-mail sent outside a request (jobs, signal
+    receivers), built on PORTAL_BASE_URL (`Config.BASE_URL`)."""
+    return f"{Config.BASE_URL.rstrip('/')}{path}"
 
 
 def _hours(hours: int) -> str:
@@ -882,6 +894,56 @@ def view_record(session: Session, record_id: int, *, actor: User, now: dt.dateti
 
 
 # ---------------------------------------------------------------------------------------------
+# Debrief prompts
+
+
+def _facilitators_on(session: Session, case_id: int, on: dt.date) -> list[User]:
+    """Everyone allocated to the case on `on` (whoever has left it since), as the prompt list counts them."""
+    return list(
+        session.scalars(
+            select(User)
+            .join(Allocation, Allocation.user_id == User.id)
+            .where(Allocation.case_id == case_id, Allocation.starts_on <= on,
+                   or_(Allocation.ends_on.is_(None), Allocation.ends_on > on))
+            .distinct()
+            .order_by(User.id)
+        )
+    )
+
+
+def prompt_debriefs(session: Session, case_session_id: int, *, actor: User | None, now: dt.datetime,
+                    booking_url: str | None = None) -> int:
+    """E-mail each facilitator of a logged case session a prompt to book a debrief, with a link to the
+    debrief booking page (`booking_url`, by default the configured portal's). Returns how many were queued.
+
+    The facilitators are the volunteers allocated to the case on the day it was held, the same people
+    the prompt list on their supervision page shows it to, including whoever logged it. Each person is
+    prompted once per session, however often this runs (dedupe key). Raises NotFound for an unknown session.
+    """
+    logged = session.get(CaseSession, case_session_id)
+    if logged is None:
+        raise NotFound("Case session not found")
+    case = session.get(Case, logged.case_id)
+    link = booking_url or portal_link(DEBRIEF_PATH)
+    sent = 0
+    for person in _facilitators_on(session, logged.case_id, logged.held_on):
+        if person.is_deactivated or not permissions.can_book_slots(person):
+            continue
+        if _queue_once(
+            session, f"supervision.debrief_prompt:{logged.id}:{person.id}",
+            to=person.email, subject=f"Book a debrief after the {logged.session_type.label} on {case.reference}",
+            template="supervision/debrief_prompt",
+            context={"name": person.name, "session_type": logged.session_type.label, "reference": case.reference,
+                     "held_on": rules.long_date(logged.held_on), "booking_url": link},
+            now=now,
+        ):
+            audit.record(session, actor, "supervision.debrief_prompted", ("users", person.id), at=now,
+                         case_session_id=logged.id, case_id=logged.case_id)
+            sent += 1
+    return sent
+
+
+# ---------------------------------------------------------------------------------------------
 # Reminders (jobs)
 
 
@@ -899,8 +961,9 @@ def _queue_once(session: Session, dedupe_key: str, **message: Any) -> bool:
     return True
 
 
-def send_session_reminders(session: Session, *, now: dt.datetime) -> int:
-    """Remind volunteers 48 hours and 2 hours before each booked session; returns how many were queued.
+def send_session_reminders(session: Session, *, now: dt.datetime, manage_url: str | None = None) -> int:
+    """Remind volunteers 48 hours and 2 hours before each booked session, with a link to their
+    supervision page (`manage_url`, by default the configured portal's); returns how many were queued.
 
     Each reminder goes once per booking and start time however often the job runs (a moved booking is
     reminded again for its new time). A reminder whose moment had already passed when the booking got
@@ -928,7 +991,7 @@ def send_session_reminders(session: Session, *, now: dt.datetime) -> int:
         if getattr(booking, column) == starts_at or booking.scheduled_at >= starts_at - lead:
             continue
         hours = int(lead.total_seconds() // 3600)
-        context = _context(booking, hours=hours)
+        context = _context(booking, hours=hours, manage_url=manage_url or portal_link(MINE_PATH))
         queued = _queue_once(
             session, f"supervision.reminder:{booking.id}:{hours}h:{starts_at:%Y%m%dT%H%MZ}",
             to=booking.user.email, subject=f"Reminder: supervision {context['when']}",
@@ -942,11 +1005,13 @@ def send_session_reminders(session: Session, *, now: dt.datetime) -> int:
     return sent
 
 
-def send_due_reminders(session: Session, *, now: dt.datetime, booking_url: str = "") -> int:
+def send_due_reminders(session: Session, *, now: dt.datetime, booking_url: str | None = None) -> int:
     """Tell each active volunteer once when their supervision is due soon, and once when it is overdue,
-    unless they have already booked a session before it falls due. Returns how many were queued."""
+    unless they have already booked a session before it falls due, with a link to book one
+    (`booking_url`, by default the configured portal's). Returns how many were queued."""
     if not _job_lock(session, "supervision.due-reminders"):
         return 0
+    booking_url = booking_url or portal_link(SLOTS_PATH)
     sent = 0
     for row in queries.list_supervision_due(session, now=now):
         if row.state is rules.DueState.IN_DATE:

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import csv
 import io
+from dataclasses import dataclass
 
 from flask import Response, abort, flash, redirect, render_template, request, url_for
 from flask_login import current_user, login_required
@@ -66,6 +67,46 @@ def _to_record(volunteer: Volunteer, message: str):
     db.session.commit()
     flash(message, "success")
     return redirect(url_for("volunteers.volunteer_record", volunteer_id=volunteer.id))
+
+
+# ---------------------------------------------------------------------------------------------
+# The coordinator home panel
+
+HOME_ENDPOINT = "home.coordinator"
+# (dashboard group and anchor, what the count is of); the dashboard's own headings say the same.
+HOME_PANEL_GROUPS = (
+    ("lapsed", "lapsed or refused"),
+    ("expiring-30", "expiring within 30 days"),
+    ("waiting", "submitted and waiting for a decision"),
+)
+
+
+@dataclass(frozen=True)
+class HomePanelLine:
+    key: str
+    count: int
+    text: str
+    href: str
+
+
+def home_panel_lines(board: queries.Dashboard) -> list[HomePanelLine]:
+    """The panel's counts, each linking to its group on the vetting dashboard."""
+    rows = {key: group for key, _heading, group in board.groups()}
+    lines = []
+    for key, what in HOME_PANEL_GROUPS:
+        count = len(rows[key])
+        lines.append(HomePanelLine(key, count, f"{count} {'check' if count == 1 else 'checks'} {what}",
+                                   url_for("volunteers.vetting_dashboard", _anchor=key)))
+    return lines
+
+
+@bp.app_context_processor
+def vetting_home_panel() -> dict:
+    """On the coordinator home only, `vetting_panel` for templates/volunteers/vetting/_home_panel.html
+    (the home page itself needs no knowledge of vetting, only the include)."""
+    if request.endpoint != HOME_ENDPOINT or not permissions.can_view_vetting(current_user):
+        return {}
+    return {"vetting_panel": home_panel_lines(queries.vetting_dashboard(db.session, clock.today()))}
 
 
 # ---------------------------------------------------------------------------------------------
