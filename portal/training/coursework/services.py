@@ -18,7 +18,7 @@ from typing import Any
 
 from sqlalchemy import func, select
 from sqlalchemy.exc import IntegrityError
-from sqlalchemy.orm import Session
+from sqlalchemy.orm import Session, joinedload
 
 from portal.core import audit, files, outbox, settings
 from portal.core.accounts import Role, User, is_coordinator
@@ -696,6 +696,28 @@ def declare_conflict(session: Session, volunteer_id: int, reason: str, *, actor:
     session.flush()
     audit.record(session, actor, "coursework.conflict_declared", conflict, at=now, volunteer_id=volunteer.id,
                  returned_to_queue=returned)
+    return conflict
+
+
+def withdraw_conflict(session: Session, volunteer_id: int, *, actor: User,
+                      now: dt.datetime) -> ConflictOfInterest | None:
+    """Withdraw the actor's own declared conflict of interest with a volunteer (declared by mistake, or no longer
+    true): from now on the actor may be allocated, and may take, mark, moderate and observe, that volunteer's work.
+    Returns the withdrawn conflict, or None when the actor had declared none (withdrawing twice is harmless).
+    Another trainer's declaration is never touched. Raises PermissionDenied for anyone but trainers and
+    coordinators."""
+    if not permissions.can_see_marking(actor):
+        raise PermissionDenied("Only trainers withdraw conflicts of interest")
+    # The volunteer is loaded with it, so callers can still name them once the row is gone.
+    conflict = session.scalar(select(ConflictOfInterest).options(joinedload(ConflictOfInterest.volunteer))
+                              .where(ConflictOfInterest.trainer_id == actor.id,
+                                     ConflictOfInterest.volunteer_id == volunteer_id))
+    if conflict is None:
+        return None
+    audit.record(session, actor, "coursework.conflict_withdrawn", conflict, at=now, volunteer_id=volunteer_id,
+                 reason=conflict.reason, declared_at=conflict.declared_at)
+    session.delete(conflict)
+    session.flush()
     return conflict
 
 

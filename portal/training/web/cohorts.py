@@ -17,6 +17,7 @@ from portal.core.accounts import Role
 from portal.core.errors import DomainError
 from portal.extensions import db
 from portal.training import permissions, queries, services
+from portal.training.coursework import permissions as coursework_permissions
 from portal.training.errors import AlreadyEnrolled, CohortInvalid
 from portal.training.models import COURSE_DAYS, Cohort, Enrolment, EnrolmentStatus
 from portal.training.web import forms
@@ -91,6 +92,7 @@ def index():
         title="Training",
         now=now,
         is_coordinator=coordinator,
+        can_see_marking=coursework_permissions.can_see_marking(current_user),
         courses=queries.list_courses(db.session) if coordinator else [],
         all_cohorts=queries.list_cohorts(db.session) if coordinator else [],
         my_cohorts=queries.list_cohorts(db.session, trainer_id=current_user.id) if trainer else [],

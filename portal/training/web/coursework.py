@@ -507,7 +507,20 @@ def marking_conflicts():
     elif request.method == "POST":
         status = 400
     return render_template("training/coursework/conflicts.html", form=form, conflicts=conflicts,
-                           title="Conflicts of interest"), status
+                           confirm=ConfirmForm(formdata=None), title="Conflicts of interest"), status
+
+
+@bp.route("/marking/conflicts/<int:volunteer_id>/withdraw", methods=["POST"])
+@staff_only
+def marking_conflict_withdraw(volunteer_id: int):
+    """Withdraw one's own conflict with a volunteer; a second click finds nothing left to withdraw and says so."""
+    conflict = services.withdraw_conflict(db.session, volunteer_id, actor=current_user, now=clock.now())
+    if conflict is None:
+        db.session.rollback()
+        flash("You have no conflict of interest with this volunteer to withdraw", "info")
+        return redirect(url_for("training.marking_conflicts"))
+    return _done(f"Conflict of interest with {conflict.volunteer.name} withdrawn: you may be given their work again",
+                 "training.marking_conflicts")
 
 
 # ---------------------------------------------------------------------------------------------
