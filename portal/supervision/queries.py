@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import datetime as dt
+from collections.abc import Iterable
 from dataclasses import dataclass
 
 from sqlalchemy import and_, exists, or_, select
@@ -360,6 +361,33 @@ def overdue_message(session: Session, user_id: int, on: dt.date) -> str | None:
     if due >= on:
         return None
     return f"Supervision overdue since {rules.long_date(due)}"
+
+
+def overdue_since(session: Session, user_ids: Iterable[int], on: dt.date) -> dict[int, dt.date]:
+    """The date each of these people has been overdue for supervision since, for the active volunteers
+    overdue on `on` (the date `overdue_message` names), in two queries and the cadence settings;
+    everyone else is left out."""
+    wanted = list(set(user_ids))
+    if not wanted:
+        return {}
+    active = session.execute(
+        select(Volunteer.user_id, Volunteer.status_changed_at)
+        .where(Volunteer.user_id.in_(wanted), Volunteer.status == VolunteerStatus.ACTIVE)
+    ).all()
+    if not active:
+        return {}
+    latest = _last_attended(session, [user_id for user_id, _since in active])
+    cadence_weeks = cadence_rules(session).cadence_weeks
+    found = {}
+    for user_id, active_since in active:
+        record = latest.get(user_id)
+        due = rules.due_on(
+            last_held_on=record.held_on if record else None, next_due_on=record.next_due_on if record else None,
+            active_since=london_day(active_since), cadence_weeks=cadence_weeks,
+        )
+        if due < on:
+            found[user_id] = due
+    return found
 
 
 # ---------------------------------------------------------------------------------------------

@@ -23,7 +23,7 @@ from portal.core.clock import LONDON
 from portal.core.errors import NotFound
 from portal.core.validation import FieldErrors, too_long
 from portal.volunteers.profiles.models import Volunteer, VolunteerStatus
-from portal.volunteers.vetting import queries
+from portal.volunteers.vetting import queries, signals
 from portal.volunteers.vetting.errors import CheckInvalid
 from portal.volunteers.vetting.models import (
     DBS_WORKFORCES,
@@ -243,6 +243,8 @@ def _flag_if_no_longer_cleared(session: Session, check: VettingCheck, *, actor: 
     problem = queries.check_problem(check.kind, queries.list_checks(session, check.volunteer_id), _today(now))
     if problem is not None:
         case_services.flag_allocations_for_review(session, check.volunteer.user_id, problem, actor=actor, now=now)
+        signals.clearance_lost.send(check.volunteer, session=session, user_id=check.volunteer.user_id,
+                                    reason=problem, now=now)
 
 
 def record_check(
@@ -444,6 +446,7 @@ def _lapse(session: Session, check: VettingCheck, rules: Mapping[CheckKind, Chec
     if rule.required:
         flagged = case_services.flag_allocations_for_review(session, volunteer.user_id, reason, actor=None, now=now)
         run.flagged += len(flagged)
+        signals.clearance_lost.send(volunteer, session=session, user_id=volunteer.user_id, reason=reason, now=now)
     run.details.append(reason)
 
 

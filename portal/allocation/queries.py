@@ -1,0 +1,116 @@
+"""Reads of allocation: a case's needs, volunteers' loads and the cases waiting for facilitators.
+
+`get_*` raises NotFound, `find_*` returns None, `list_*` returns a list.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections.abc import Iterable
+
+from sqlalchemy import exists, func, select, union
+from sqlalchemy.orm import Session
+
+from portal.allocation.models import LIVE_OFFER_STATUSES, AllocationOffer, CaseNeeds
+from portal.allocation.scoring import RECENT_DAYS
+from portal.cases.models import Allocation, Case, CaseStatus
+from portal.volunteers.profiles import availability
+
+DEFAULT_HOURS = 20
+DEFAULT_FACILITATORS = 2
+DEFAULT_WEEKS = 8
+# Weekday mornings and afternoons: when most parties can meet, until a coordinator says otherwise.
+DEFAULT_MEETING_MASK = availability.to_mask(
+    {day: ("morning", "afternoon") for day in ("monday", "tuesday", "wednesday", "thursday", "friday")}
+)
+
+
+def find_case_needs(session: Session, case_id: int) -> CaseNeeds | None:
+    """The needs a coordinator recorded for the case, or None."""
+    return session.get(CaseNeeds, case_id)
+
+
+def next_monday(today: dt.date) -> dt.date:
+    """The first Monday after `today` (a week on when today is a Monday)."""
+    return today + dt.timedelta(days=7 - today.weekday())
+
+
+def needs_or_default(session: Session, case: Case, *, today: dt.date) -> CaseNeeds:
+    """The case's recorded needs, or (unsaved, never added to the session) the defaults: weekday
+    mornings and afternoons, the languages the parties need interpreters for, not complex, 20 hours,
+    two facilitators, from the Monday after `today` for eight weeks."""
+    needs = find_case_needs(session, case.id)
+    if needs is not None:
+        return needs
+    starts_on = next_monday(today)
+    languages = sorted({
+        party.interpreter_language.strip() for party in case.parties
+        if party.interpreter_language and party.interpreter_language.strip()
+    })
+    return CaseNeeds(
+        case_id=case.id, meeting_mask=DEFAULT_MEETING_MASK, languages=languages, is_complex=False,
+        expected_hours=DEFAULT_HOURS, facilitators_needed=DEFAULT_FACILITATORS, expected_start_on=starts_on,
+        expected_end_on=starts_on + dt.timedelta(weeks=DEFAULT_WEEKS),
+    )
+
+
+def load_by_user(
+    session: Session, user_ids: Iterable[int] | None = None, *, exclude_case_id: int | None = None
+) -> dict[int, int]:
+    """How many cases each person holds: current allocations plus live offers (offered or accepted),
+    a case with both counted once, in one query.
+
+    With `user_ids`, every one of them is a key (0 when they hold none); without, only people holding
+    a case. `exclude_case_id` leaves that case out (the case being allocated).
+    """
+    wanted = None if user_ids is None else set(user_ids)
+    if wanted is not None and not wanted:
+        return {}
+    allocations = select(Allocation.user_id, Allocation.case_id).where(Allocation.ends_on.is_(None))
+    offers = select(AllocationOffer.user_id, AllocationOffer.case_id).where(
+        AllocationOffer.status.in_(LIVE_OFFER_STATUSES)
+    )
+    if wanted is not None:
+        allocations = allocations.where(Allocation.user_id.in_(wanted))
+        offers = offers.where(AllocationOffer.user_id.in_(wanted))
+    if exclude_case_id is not None:
+        allocations = allocations.where(Allocation.case_id != exclude_case_id)
+        offers = offers.where(AllocationOffer.case_id != exclude_case_id)
+    held = union(allocations, offers).subquery()  # UNION (not UNION ALL): a case held twice counts once
+    counts = dict(session.execute(select(held.c.user_id, func.count()).group_by(held.c.user_id)).all())
+    if wanted is None:
+        return counts
+    return {user_id: counts.get(user_id, 0) for user_id in wanted}
+
+
+def recent_allocations_by_user(
+    session: Session, user_ids: Iterable[int] | None = None, *, today: dt.date
+) -> dict[int, int]:
+    """How many allocations each person started within `scoring.RECENT_DAYS` days up to `today`
+    (ended ones too), in one query. Keys as for `load_by_user`."""
+    wanted = None if user_ids is None else set(user_ids)
+    if wanted is not None and not wanted:
+        return {}
+    query = (
+        select(Allocation.user_id, func.count(Allocation.id))
+        .where(Allocation.starts_on >= today - dt.timedelta(days=RECENT_DAYS), Allocation.starts_on <= today)
+        .group_by(Allocation.user_id)
+    )
+    if wanted is not None:
+        query = query.where(Allocation.user_id.in_(wanted))
+    counts = dict(session.execute(query).all())
+    if wanted is None:
+        return counts
+    return {user_id: counts.get(user_id, 0) for user_id in wanted}
+
+
+def list_waiting_cases(session: Session) -> list[Case]:
+    """Cases awaiting allocation with no current allocation and no live offer, oldest received first."""
+    allocated = exists().where(Allocation.case_id == Case.id, Allocation.ends_on.is_(None))
+    offered = exists().where(AllocationOffer.case_id == Case.id, AllocationOffer.status.in_(LIVE_OFFER_STATUSES))
+    return list(
+        session.scalars(
+            select(Case).where(Case.status == CaseStatus.AWAITING_ALLOCATION, ~allocated, ~offered)
+            .order_by(Case.received_on, Case.id)
+        )
+    )
