@@ -11,6 +11,7 @@ from flask import Flask, current_app
 from flask.cli import AppGroup
 from sqlalchemy.orm import Session
 
+from portal.allocation.demo import load_demo_allocation
 from portal.cases.demo import load_demo_cases
 from portal.core import account_services, clock, settings
 from portal.core.accounts import Role, count_users, find_user_by_email
@@ -114,6 +115,8 @@ def load(
     complete_demo_enrolments(session, coordinator=coordinator, now=now)
     load_demo_supervision(session, coordinator=coordinator, volunteers=volunteers, now=now)
     load_demo_expenses(session, coordinator=coordinator, volunteers=volunteers, now=now, receipts_dir=receipts_dir)
+    # Allocation last: it reads everyone's vetting, training, supervision and cases.
+    load_demo_allocation(session, now=now, password_hash=password_hash)
     return created
 
 
@@ -138,6 +141,7 @@ def load_command() -> None:
     click.echo("  Volunteer              volunteer01@example.org … volunteer12@example.org")
     click.echo("  Volunteer (vetting)    vetting01@example.org … vetting11@example.org")
     click.echo("  Volunteer (training)   trainee01@example.org … trainee12@example.org")
+    click.echo("  Volunteer (new)        facilitator01@example.org … facilitator08@example.org")
     click.echo("  Applicant              applicant01@example.org … applicant21@example.org")
 
 

@@ -19,6 +19,7 @@ from faker import Faker
 from sqlalchemy.orm import Session
 
 from portal.cases import services
+from portal.cases.errors import AllocationBlocked
 from portal.cases.models import (
     ActionStatus,
     AllocationRole,
@@ -164,6 +165,10 @@ class _Clock:
         return self.at.astimezone(LONDON).date()
 
 
+class _NobodyFree(Exception):
+    """No pair of demo facilitators can take another case."""
+
+
 def _statuses(count: int, rng: random.Random) -> list[CaseStatus]:
     """`count` target statuses: one of each (from 12 cases up), the rest in the shares above."""
     targets = list(CaseStatus)[:count]
@@ -264,7 +269,10 @@ class _Builder:
         clock = _Clock(min(start, self.now), self.now, rng)
         case = self._referral(clock, received)
         for status in PATH[1 : depth + 1]:
-            self._advance(case, status, clock, closing=reason)
+            try:
+                self._advance(case, status, clock, closing=reason)
+            except _NobodyFree:
+                return case  # every facilitator is full: the case waits for allocation, as in life
         if target is S.ON_HOLD:
             when = clock.step()
             services.move_case(self.session, case.id, S.ON_HOLD, actor=coordinator, now=when,
@@ -346,14 +354,8 @@ class _Builder:
                                     given_on=clock.today, method=ConsentMethod.E_SIGNATURE, actor=actor, now=when)
             self._risk(case, RiskStage.INITIAL, clock)
         elif status is S.ALLOCATED:
-            lead, co = rng.sample(self.volunteers, 2)
-            if rng.random() < 0.25 and co is not self.volunteers[0]:
-                lead = self.volunteers[0]  # the first volunteer (the demo sign-in) gets a good share
             when = clock.step()
-            services.allocate_case(session, case.id, lead.id, AllocationRole.LEAD, actor=actor, now=when,
-                                   party_ids=[harmed.id])
-            services.allocate_case(session, case.id, co.id, AllocationRole.CO_FACILITATOR, actor=actor,
-                                   now=when, party_ids=[responsible.id])
+            self._allocate_pair(case, harmed, responsible, when)
             if rng.random() < 0.3:
                 harmed.home_visit_approved = True
                 session.flush()
@@ -398,6 +400,34 @@ class _Builder:
                                         ContactOutcome.WRONG_DETAILS]), actor=actor, now=when)
             return
         self._move(case, status, clock)
+
+    def _allocate_pair(self, case: Case, harmed, responsible, when: dt.datetime) -> None:
+        """Allocate a lead and a co-facilitator, trying others when a higher module refuses someone (a
+        full case limit, say); raises _NobodyFree when no pair can take the case."""
+        rng, session, actor = self.rng, self.session, self.coordinator
+        order = rng.sample(self.volunteers, len(self.volunteers))
+        if rng.random() < 0.25:
+            order.insert(0, order.pop(order.index(self.volunteers[0])))  # the demo sign-in gets a good share
+        lead = None
+        for person in order:
+            try:
+                services.allocate_case(session, case.id, person.id, AllocationRole.LEAD, actor=actor, now=when,
+                                       party_ids=[harmed.id])
+            except AllocationBlocked:
+                continue
+            lead = person
+            break
+        if lead is None:
+            raise _NobodyFree
+        for person in order:
+            if person is lead:
+                continue
+            try:
+                services.allocate_case(session, case.id, person.id, AllocationRole.CO_FACILITATOR, actor=actor,
+                                       now=when, party_ids=[responsible.id])
+            except AllocationBlocked:
+                continue
+            return
 
     def _risk(self, case: Case, stage: RiskStage, clock: _Clock) -> None:
         rng = self.rng

@@ -45,7 +45,7 @@ def format_day(day: dt.date | None) -> str:
 # roles sees each link once, in the order of their most senior role's list.
 NAVIGATION: dict[Role, tuple[tuple[str, str], ...]] = {
     Role.ADMIN: (("People", "admin.users"), ("Audit log", "admin.audit_log"),
-                 ("Expenses policy", "expenses.settings")),
+                 ("Expenses policy", "expenses.settings"), ("Allocation weights", "allocation.settings")),
     Role.COORDINATOR: (
         ("Cases", "cases.index"), ("Allocation", "allocation.index"), ("Referrer reports", "cases.reports"),
         ("Applications", "volunteers.queue"), ("Interviews", "volunteers.slot_list"),

@@ -17,7 +17,7 @@ from sqlalchemy.orm import Session
 from portal.core import account_services, settings
 from portal.core.accounts import Role, User, find_user_by_email
 from portal.core.clock import LONDON
-from portal.volunteers.profiles.models import Volunteer, VolunteerStatus
+from portal.volunteers.profiles.models import ExperienceLevel, Volunteer, VolunteerStatus
 from portal.volunteers.vetting import services
 from portal.volunteers.vetting.models import CheckKind, CheckStatus, CircumstanceKind, VettingCheck
 from portal.volunteers.vetting.rules import add_months
@@ -211,6 +211,9 @@ def load_demo_vetting(
     active = list(facilitators) or ([main] if main is not None else [])
     for number, person in enumerate(active):
         volunteer = _volunteer_for(session, person, VolunteerStatus.ACTIVE, now)
+        # The founding facilitators: trained for sensitive cases and holding as many as anyone may.
+        volunteer.experience = ExperienceLevel.SPECIALIST
+        volunteer.max_cases = 10
         # Cleared since long before the first demo case, renewed yearly; the next expiries are spread
         # from about six weeks ahead, so the dashboard has some coming up.
         first = add_months(_expiring_in(45 + 23 * number, today), -60)

@@ -1,0 +1,337 @@
+"""Coordinators' allocation pages: cases awaiting allocation, one case's needs, suggestions, search
+and offers, bulk proposals, and (for admins) the ranking weights. Each route: load → authorise →
+validate → call one service → commit and respond. Every view of a case's allocation page is
+audited, because it shows conflicts of interest and vetting reasons.
+"""
+
+from __future__ import annotations
+
+from flask import abort, current_app, flash, redirect, render_template, request, url_for
+from flask_login import current_user
+from sqlalchemy import func, select
+from sqlalchemy.orm import selectinload
+
+from portal.allocation import bulk, permissions, queries, ranking, scoring, services
+from portal.allocation.models import (
+    LIVE_OFFER_STATUSES,
+    AllocationOffer,
+    AllocationProposal,
+    CaseNeeds,
+    OfferStatus,
+    ProposalStatus,
+)
+from portal.allocation.web import forms
+from portal.allocation.web.blueprint import bp
+from portal.cases import queries as case_queries
+from portal.cases.models import AllocationRole, Case, CaseStatus, CaseStatusChange
+from portal.core import audit, clock
+from portal.core.accounts import Role
+from portal.core.errors import RuleViolation
+from portal.extensions import db
+from portal.volunteers.profiles import availability
+from portal.volunteers.profiles import queries as volunteer_queries
+from portal.web.decorators import role_required
+from portal.web.forms import add_service_problem
+
+coordinators_only = role_required(Role.COORDINATOR)
+admins_only = role_required(Role.ADMIN)
+SEARCH_LIMIT = 20
+
+# Where a service's field names differ from the form's: the meeting pattern is a grid of day fields.
+FIELD_ALIASES = {"pattern": "monday", "meeting_mask": "monday", "weights": "weight_availability"}
+
+
+def put_errors(form, problem: RuleViolation, fallback: str) -> None:
+    """Put a service's messages on the matching fields, so the page's error summary lists them."""
+    db.session.rollback()
+    errors = getattr(problem, "errors", None)
+    if errors:
+        for name, messages in errors.items():
+            field = _field(form, name, fallback)
+            field.errors = [*field.errors, *messages]
+        form._errors = None
+        return
+    add_service_problem(form, _field(form, getattr(problem, "field", None) or fallback, fallback), problem)
+
+
+def _field(form, name: str, fallback: str):
+    name = FIELD_ALIASES.get(name, name)
+    return form._fields.get(name) or form._fields.get(f"weight_{name}") or form._fields[fallback]
+
+
+def site_url() -> str:
+    """The portal's address, for links in e-mails (PORTAL_BASE_URL)."""
+    return current_app.config["BASE_URL"].rstrip("/")
+
+
+def pattern_text(mask: int) -> str:
+    return availability.describe(mask)
+
+
+# ---------------------------------------------------------------------------------------------
+# Cases awaiting allocation
+
+
+@bp.route("/")
+@coordinators_only
+def index():
+    # Every case awaiting allocation, offered or not: list_waiting_cases leaves out those with live offers.
+    cases = list(db.session.scalars(
+        select(Case).where(Case.status == CaseStatus.AWAITING_ALLOCATION).order_by(Case.received_on, Case.id)
+    ))
+    ids = [case.id for case in cases]
+    recorded = set(db.session.scalars(select(CaseNeeds.case_id).where(CaseNeeds.case_id.in_(ids)))) if ids else set()
+    offers: dict[int, list[AllocationOffer]] = {case_id: [] for case_id in ids}
+    if ids:
+        for offer in db.session.scalars(
+            select(AllocationOffer)
+            .where(AllocationOffer.case_id.in_(ids), AllocationOffer.status.in_(LIVE_OFFER_STATUSES))
+            .options(selectinload(AllocationOffer.user)).order_by(AllocationOffer.role, AllocationOffer.id)
+        ):
+            offers[offer.case_id].append(offer)
+    waiting_since = dict(db.session.execute(
+        select(CaseStatusChange.case_id, func.max(CaseStatusChange.changed_at))
+        .where(CaseStatusChange.case_id.in_(ids), CaseStatusChange.to_status == CaseStatus.AWAITING_ALLOCATION)
+        .group_by(CaseStatusChange.case_id)
+    ).all()) if ids else {}
+    proposals = list(db.session.scalars(
+        select(AllocationProposal).where(AllocationProposal.status == ProposalStatus.OPEN)
+        .order_by(AllocationProposal.created_at.desc())
+    ))
+    return render_template(
+        "allocation/index.html", title="Cases awaiting allocation", cases=cases, recorded=recorded, offers=offers,
+        proposals=proposals, waiting_since={key: clock.to_london(at).date() for key, at in waiting_since.items()},
+    )
+
+
+# ---------------------------------------------------------------------------------------------
+# One case: needs, suggestions, search and offers
+
+
+def _render_case(case: Case, *, offer_form: forms.OfferForm | None = None, refused: list[str] | None = None,
+                 status: int = 200):
+    now, today = clock.now(), clock.today()
+    needs = queries.find_case_needs(db.session, case.id)
+    result = ranking.rank_candidates(db.session, case, today=today, limit=10)
+    search = forms.SearchForm(request.args)
+    matches, chosen, explanation = [], None, None
+    query_text = (search.q.data or "").strip() if search.validate() else ""
+    if query_text:
+        matches = volunteer_queries.list_volunteers(db.session, search=query_text)[:SEARCH_LIMIT]
+        if len(matches) == 1:
+            chosen = matches[0]
+    chosen_id = request.args.get("user_id", type=int)
+    if chosen_id is not None:
+        chosen = volunteer_queries.find_volunteer_for_user(db.session, chosen_id)
+    if chosen is not None:
+        explanation = ranking.explain(db.session, case, chosen.user_id, today=today)
+    offers = list(db.session.scalars(
+        select(AllocationOffer).where(AllocationOffer.case_id == case.id)
+        .options(selectinload(AllocationOffer.user))
+        .order_by(AllocationOffer.offered_at.desc(), AllocationOffer.id.desc())
+    ))
+    suggested = {candidate.user_id for candidate in result.candidates}
+    audit.record(db.session, current_user, "allocation.page_viewed", case, at=now, reference=case.reference,
+                 searched=bool(query_text), explained_user_id=chosen.user_id if chosen else None)
+    db.session.commit()
+    title = f"Allocate case {case.reference}"
+    return render_template(
+        "allocation/case.html", title=f"Error: {title}" if refused else title, heading=title, case=case, needs=needs,
+        ranking=result, parts=scoring.PARTS, search=search, query_text=query_text, matches=matches, chosen=chosen,
+        explanation=explanation, suggested=suggested, offers=offers, offer_form=offer_form or forms.OfferForm(),
+        refused=refused or [], pattern_text=pattern_text, live_statuses=LIVE_OFFER_STATUSES,
+        roles=AllocationRole, can_withdraw=permissions.can_withdraw_offer,
+    ), status
+
+
+@bp.route("/cases/<int:case_id>")
+@coordinators_only
+def case(case_id: int):
+    return _render_case(case_queries.get_case(db.session, case_id))
+
+
+@bp.route("/cases/<int:case_id>/needs", methods=["GET", "POST"])
+@coordinators_only
+def needs(case_id: int):
+    case = case_queries.get_case(db.session, case_id)
+    form = forms.NeedsForm()
+    if not form.is_submitted():
+        current = queries.needs_or_default(db.session, case, today=clock.today())
+        form.set_pattern(availability.from_mask(current.meeting_mask))
+        form.languages.data = ", ".join(current.languages or [])
+        form.is_complex.data = bool(current.is_complex)
+        form.expected_hours.data = current.expected_hours
+        form.facilitators_needed.data = current.facilitators_needed
+        form.expected_start_on.data, form.expected_end_on.data = current.expected_start_on, current.expected_end_on
+    status = 200
+    if form.validate_on_submit():
+        details = services.NeedsDetails(
+            pattern=form.pattern(), languages=form.language_list(), is_complex=form.is_complex.data,
+            expected_hours=form.expected_hours.data, facilitators_needed=form.facilitators_needed.data,
+            expected_start_on=form.expected_start_on.data, expected_end_on=form.expected_end_on.data,
+        )
+        try:
+            services.set_case_needs(db.session, case.id, details, actor=current_user, now=clock.now())
+        except RuleViolation as problem:
+            put_errors(form, problem, "monday")
+            case = case_queries.get_case(db.session, case_id)
+            status = 400
+        else:
+            db.session.commit()
+            flash(f"Needs saved for {case.reference}", "success")
+            return redirect(url_for("allocation.case", case_id=case.id))
+    elif form.is_submitted():
+        status = 400
+    return render_template("allocation/needs.html", title=f"What case {case.reference} needs", form=form,
+                           case=case), status
+
+
+@bp.route("/cases/<int:case_id>/offers", methods=["POST"])
+@coordinators_only
+def make_offer(case_id: int):
+    case = case_queries.get_case(db.session, case_id)
+    form = forms.OfferForm()
+    people = []
+    if form.validate_on_submit():
+        if form.lead_id.data:
+            people.append((form.lead_id.data, AllocationRole.LEAD))
+        if form.co_id.data:
+            people.append((form.co_id.data, AllocationRole.CO_FACILITATOR))
+    if not people:
+        return _render_case(case, refused=["Choose who to offer the case to"], status=400)
+    try:
+        made = services.offer_case(db.session, case.id, people, actor=current_user, now=clock.now(),
+                                   site_url=site_url())
+    except RuleViolation as problem:  # OfferRefused carries every reason, for each person
+        db.session.rollback()
+        case = case_queries.get_case(db.session, case_id)
+        return _render_case(case, refused=problem.reasons or [str(problem)], status=409)
+    db.session.commit()
+    names = " and ".join(item.user.name for item in made) if made else "the facilitator"
+    flash(f"Case {case.reference} offered to {names}. They have been e-mailed.", "success")
+    return redirect(url_for("allocation.case", case_id=case.id))
+
+
+@bp.route("/offers/<int:offer_id>/withdraw", methods=["GET", "POST"])
+@coordinators_only
+def withdraw(offer_id: int):
+    item = _get_offer(offer_id)
+    form = forms.WithdrawForm()
+    if form.is_submitted() and item.status is OfferStatus.WITHDRAWN:
+        return redirect(url_for("allocation.case", case_id=item.case_id))  # a second click changes nothing
+    status = 200
+    if form.validate_on_submit():
+        try:
+            services.withdraw_offer(db.session, item.id, form.reason.data, actor=current_user, now=clock.now())
+        except RuleViolation as problem:
+            put_errors(form, problem, "reason")
+            item = _get_offer(offer_id)
+            status = 409
+        else:
+            db.session.commit()
+            flash(f"Offer to {item.user.name} withdrawn. They have been told.", "success")
+            return redirect(url_for("allocation.case", case_id=item.case_id))
+    elif form.is_submitted():
+        status = 400
+    return render_template("allocation/withdraw.html", title="Withdraw the offer", form=form, offer=item), status
+
+
+def _get_offer(offer_id: int) -> AllocationOffer:
+    found = db.session.get(AllocationOffer, offer_id)
+    if found is None:
+        abort(404)
+    return found
+
+
+# ---------------------------------------------------------------------------------------------
+# Bulk proposals
+
+
+@bp.route("/proposals", methods=["POST"])
+@coordinators_only
+def propose():
+    form = forms.ButtonForm()
+    if not form.validate_on_submit():
+        return redirect(url_for("allocation.index"))
+    proposal = bulk.propose(db.session, actor=current_user, now=clock.now())
+    db.session.commit()
+    flash(f"Proposal made for {proposal.cases_considered} cases awaiting allocation", "success")
+    return redirect(url_for("allocation.proposal", proposal_id=proposal.id))
+
+
+def _render_proposal(proposal: AllocationProposal, *, problems: list[str] | None = None, status: int = 200):
+    title = f"Proposal of {clock.to_london(proposal.created_at):%-d %B %Y}"
+    return render_template(
+        "allocation/proposal.html", title=f"Error: {title}" if problems else title, heading=title,
+        proposal=proposal, unstaffed=bulk.unstaffed_cases(db.session, proposal), button=forms.ButtonForm(),
+        problems=problems or [],
+    ), status
+
+
+def _get_proposal(proposal_id: int) -> AllocationProposal:
+    found = db.session.get(AllocationProposal, proposal_id)
+    if found is None:
+        abort(404)
+    return found
+
+
+@bp.route("/proposals/<int:proposal_id>")
+@coordinators_only
+def proposal(proposal_id: int):
+    return _render_proposal(_get_proposal(proposal_id))
+
+
+@bp.route("/proposals/<int:proposal_id>/items/<int:item_id>/<any(confirm, discard):decision>", methods=["POST"])
+@coordinators_only
+def decide_item(proposal_id: int, item_id: int, decision: str):
+    found = _get_proposal(proposal_id)
+    item = next((entry for entry in found.items if entry.id == item_id), None)
+    if item is None:
+        abort(404)
+    form = forms.ButtonForm()
+    if form.validate_on_submit():
+        reference = item.case.reference
+        try:
+            if decision == "confirm":
+                services.confirm_proposal_item(db.session, item.id, actor=current_user, now=clock.now(),
+                                               site_url=site_url())
+            else:
+                services.discard_proposal_item(db.session, item.id, actor=current_user, now=clock.now())
+        except RuleViolation as problem:
+            db.session.rollback()
+            return _render_proposal(_get_proposal(proposal_id), problems=problem.reasons or [str(problem)],
+                                    status=409)
+        db.session.commit()
+        done = "offered to the proposed facilitators" if decision == "confirm" else "taken out of the proposal"
+        flash(f"Case {reference} {done}", "success")
+    return redirect(url_for("allocation.proposal", proposal_id=proposal_id))
+
+
+# ---------------------------------------------------------------------------------------------
+# Settings (admins)
+
+
+@bp.route("/settings", methods=["GET", "POST"])
+@admins_only
+def settings():
+    form = forms.SettingsForm()
+    if not form.is_submitted():
+        for name, value in scoring.get_weights(db.session).items():
+            form._fields[f"weight_{name}"].data = value
+        form.offer_hours.data = scoring.get_offer_hours(db.session)
+    status = 200
+    if form.validate_on_submit():
+        try:
+            services.set_weights(db.session, form.weights(), form.offer_hours.data, actor=current_user,
+                                 now=clock.now())
+        except RuleViolation as problem:
+            put_errors(form, problem, "weight_availability")
+            status = 400
+        else:
+            db.session.commit()
+            flash("Allocation settings saved", "success")
+            return redirect(url_for("allocation.settings"))
+    elif form.is_submitted():
+        status = 400
+    return render_template("allocation/settings.html", title="Allocation settings", form=form,
+                           parts=scoring.PARTS), status
