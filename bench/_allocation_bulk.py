@@ -12,7 +12,7 @@ import time
 from dataclasses import dataclass
 
 import numpy as np
-from allocation_data import NOW  # the bench data's clock, so that vetting and pauses line up
+from _allocation_data import NOW  # the bench data's clock, so that vetting and pauses line up
 from scipy.optimize import linprog
 from scipy.sparse import coo_array
 from sqlalchemy import select
