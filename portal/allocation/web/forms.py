@@ -5,7 +5,6 @@ from __future__ import annotations
 from flask_wtf import FlaskForm
 from govuk_frontend_wtf.wtforms_widgets import (
     GovCharacterCount,
-    GovCheckboxesInput,
     GovCheckboxInput,
     GovRadioInput,
     GovSubmitInput,
@@ -25,13 +24,12 @@ from wtforms.validators import DataRequired, InputRequired, Length, Optional
 
 from portal.allocation.scoring import PARTS
 from portal.core.validation import too_long
-from portal.volunteers.models import DAY_PERIODS, WEEKDAYS
+from portal.volunteers.web.pattern_fields import WeeklyPatternMixin, day_field
 from portal.web.fields import GovDateField, WholeNumberField
 
 REASON_MAX = 500
 WITHDRAW_REASON_MAX = 300
 LANGUAGES_MAX = 300
-PERIOD_CHOICES = [SelectChoice(period, period.capitalize()) for period in DAY_PERIODS]
 FACILITATOR_CHOICES = [SelectChoice("2", "Two: a lead and a co-facilitator"), SelectChoice("1", "One: a lead only")]
 
 
@@ -41,11 +39,10 @@ def optional_int(value) -> int | None:
 
 
 def _day_field(day: str) -> SelectMultipleField:
-    return SelectMultipleField(day.capitalize(), widget=GovCheckboxesInput(), choices=PERIOD_CHOICES,
-                               validators=[Optional()], validate_choice=True)
+    return day_field(day, validate_choice=True)
 
 
-class NeedsForm(FlaskForm):
+class NeedsForm(WeeklyPatternMixin, FlaskForm):
     """What a case asks of its facilitators. The meeting pattern is one checkbox group per weekday
     (a fieldset each), so every checkbox has a label a screen reader reads with its day."""
 
@@ -83,17 +80,6 @@ class NeedsForm(FlaskForm):
         description="For example, 11 1 2027", invalid_message="The expected end must be a real date",
     )
     submit = SubmitField("Save needs", widget=GovSubmitInput())
-
-    def day_fields(self) -> list[SelectMultipleField]:
-        return [self._fields[day] for day in WEEKDAYS]
-
-    def pattern(self) -> dict[str, list[str]]:
-        """The ticked weekday periods as {day: [periods]}, leaving out days with none."""
-        return {day: list(self._fields[day].data) for day in WEEKDAYS if self._fields[day].data}
-
-    def set_pattern(self, pattern: dict[str, list[str]]) -> None:
-        for day in WEEKDAYS:
-            self._fields[day].data = list(pattern.get(day, []))
 
     def language_list(self) -> list[str]:
         return [part.strip() for part in (self.languages.data or "").split(",") if part.strip()]

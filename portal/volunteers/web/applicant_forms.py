@@ -27,7 +27,8 @@ from wtforms import (
 from wtforms.validators import DataRequired, Email, EqualTo, Length, Optional
 
 from portal.core.passwords import MAX_LENGTH
-from portal.volunteers.models import DAY_PERIODS, EQUALITY_QUESTIONS, PREFER_NOT_TO_SAY, WEEKDAYS, ApplicationSection
+from portal.volunteers.models import EQUALITY_QUESTIONS, PREFER_NOT_TO_SAY, ApplicationSection
+from portal.volunteers.web.pattern_fields import add_day_fields
 from portal.web.fields import GovDateField
 
 S = ApplicationSection
@@ -94,19 +95,11 @@ class DistrictsForm(FlaskForm):
     submit = SubmitField("Save and continue", widget=GovSubmitInput())
 
 
-PERIOD_CHOICES = [SelectChoice(period, period.capitalize()) for period in DAY_PERIODS]
-
-
 class AvailabilityForm(FlaskForm):
     submit = SubmitField("Save and continue", widget=GovSubmitInput())
 
 
-for _day in WEEKDAYS:
-    setattr(
-        AvailabilityForm, _day,
-        SelectMultipleField(_day.capitalize(), widget=GovCheckboxesInput(), choices=PERIOD_CHOICES,
-                            validate_choice=False),
-    )
+add_day_fields(AvailabilityForm)
 
 
 class LanguagesForm(FlaskForm):

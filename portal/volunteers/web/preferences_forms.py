@@ -13,21 +13,17 @@ from govuk_frontend_wtf.wtforms_widgets import (
 )
 from wtforms import RadioField, SelectChoice, SelectMultipleField, StringField, SubmitField, TextAreaField
 
-from portal.volunteers.models import DAY_PERIODS, WEEKDAYS
+from portal.volunteers.models import WEEKDAYS
 from portal.volunteers.profiles.models import ConflictKind, ExperienceLevel
+from portal.volunteers.web.pattern_fields import WeeklyPatternMixin, day_field
 from portal.web.fields import GovDateField, WholeNumberField
 
-PERIOD_CHOICES = [SelectChoice(period, period.capitalize()) for period in DAY_PERIODS]
 YES_NO = [SelectChoice("yes", "Yes"), SelectChoice("no", "No")]
 # Made before the form's other fields so that the days come first in the error summary, as on the page.
-_DAY_FIELDS = {
-    day: SelectMultipleField(day.capitalize(), widget=GovCheckboxesInput(), choices=PERIOD_CHOICES,
-                             validate_choice=False)
-    for day in WEEKDAYS
-}
+_DAY_FIELDS = {day: day_field(day) for day in WEEKDAYS}
 
 
-class PreferencesForm(FlaskForm):
+class PreferencesForm(WeeklyPatternMixin, FlaskForm):
     """One page for everything allocation reads: a fieldset of checkboxes per weekday, districts (the
     route sets the choices from the configured list), case limit, languages and driving."""
 
@@ -47,10 +43,6 @@ class PreferencesForm(FlaskForm):
     drives = RadioField("Can you drive to meetings?", widget=GovRadioInput(), choices=YES_NO,
                         validate_choice=False)
     submit = SubmitField("Save changes", widget=GovSubmitInput())
-
-    @property
-    def day_fields(self) -> list:
-        return [self[day] for day in WEEKDAYS]
 
 
 for _day, _field in _DAY_FIELDS.items():
