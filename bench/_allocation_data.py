@@ -10,8 +10,8 @@ one transaction with Core `insert()`s, then runs VACUUM ANALYZE. What it makes, 
 - police vetting and references for everyone past vetting (about 3% with police vetting lapsed),
   completed training enrolments for everyone past training;
 - absences for about 5% of the active volunteers and declared conflicts for about 2%;
-- `cases` open cases with two parties each: a fifth awaiting allocation with their needs recorded
-  (a few with live offers), the rest allocated with 1–2 current allocations each, none over any
+- `cases` open cases with two parties each: a fifth awaiting allocation with their needs recorded and
+  nobody offered yet, 1.2% more awaiting allocation with a live offer out, the rest allocated with 1–2 current allocations each, none over any
   volunteer's case limit.
 
 Imported by bench/allocation.py; running this file on its own does nothing.
@@ -56,7 +56,8 @@ from portal.volunteers.vetting.rules import add_months
 TODAY = dt.date(2026, 11, 23)
 NOW = dt.datetime(2026, 11, 23, 10, 0, tzinfo=dt.UTC)
 COORDINATOR_ID = 1
-WAITING_SHARE = 0.2
+WAITING_SHARE = 0.2     # awaiting allocation with nobody offered yet: the bulk proposal's 1,000 at full volume
+OFFERED_SHARE = 0.012   # awaiting allocation with a live offer out (not in the bulk proposal)
 DISTRICTS = [
     "Ashford", "Canterbury", "Dartford", "Dover", "Folkestone and Hythe", "Gravesham", "Maidstone",
     "Medway", "Sevenoaks", "Swale", "Thanet", "Tonbridge and Malling", "Tunbridge Wells", "Basildon",
@@ -176,7 +177,8 @@ def load(engine: Engine, *, volunteers: int, cases: int) -> list[int]:
 
     for case_id in range(1, cases + 1):
         received = TODAY - dt.timedelta(days=rng.randint(5, 200))
-        waiting = case_id <= cases * WAITING_SHARE
+        offered = cases * WAITING_SHARE < case_id <= cases * (WAITING_SHARE + OFFERED_SHARE)
+        waiting = case_id <= cases * WAITING_SHARE or offered
         status = CaseStatus.AWAITING_ALLOCATION if waiting else rng.choice(WORKING_STATUSES)
         district = rng.choice(DISTRICTS)
         sensitive = rng.random() < 0.12
@@ -204,7 +206,7 @@ def load(engine: Engine, *, volunteers: int, cases: int) -> list[int]:
                 expected_start_on=starts, expected_end_on=starts + dt.timedelta(weeks=rng.randint(4, 12)),
                 updated_at=NOW, updated_by_id=COORDINATOR_ID,
             ))
-            if rng.random() < 0.06:
+            if offered:
                 offer_rows.append(dict(
                     case_id=case_id, user_id=take_place(), role=AllocationRole.LEAD, status=OfferStatus.OFFERED,
                     offered_at=NOW - dt.timedelta(days=1), offered_by_id=COORDINATOR_ID,
