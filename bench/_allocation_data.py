@@ -11,8 +11,8 @@ one transaction with Core `insert()`s, then runs VACUUM ANALYZE. What it makes, 
   completed training enrolments for everyone past training;
 - absences for about 5% of the active volunteers and declared conflicts for about 2%;
 - `cases` open cases with two parties each: a fifth awaiting allocation with their needs recorded and
-  nobody offered yet, 1.2% more awaiting allocation with a live offer out, the rest allocated with 1–2 current allocations each, none over any
-  volunteer's case limit.
+  nobody offered yet, 1.2% more awaiting allocation with a live offer out, the rest allocated with
+  1–2 current allocations each, none over any volunteer's case limit.
 
 Imported by bench/allocation.py; running this file on its own does nothing.
 """

@@ -29,6 +29,10 @@ PARTS: tuple[tuple[str, str], ...] = (
     ("language", "Speaks the languages the case needs"),
     ("recent", "Few recent allocations"),
 )
+SHORT_LABELS: dict[str, str] = {
+    "availability": "Availability", "district": "District", "caseload": "Spare capacity",
+    "experience": "Experience", "language": "Languages", "recent": "Few recent cases",
+}
 DEFAULT_WEIGHTS: dict[str, int] = {
     "availability": 35, "district": 20, "caseload": 15, "experience": 10, "language": 10, "recent": 10,
 }

@@ -56,8 +56,8 @@ NAVIGATION: dict[Role, tuple[tuple[str, str], ...]] = {
     Role.TRAINER: (("Training", "training.index"), ("Expenses", "expenses.index")),
     Role.VOLUNTEER: (
         ("My cases", "cases.my_cases"), ("Case offers", "allocation.my_offers"),
-        ("My availability", "volunteers.preferences"), ("Training", "training.index"), ("Supervision", "supervision.mine"),
-        ("Vetting", "volunteers.vetting_mine"), ("Expenses", "expenses.index"),
+        ("My availability", "volunteers.preferences"), ("Training", "training.index"),
+        ("Supervision", "supervision.mine"), ("Vetting", "volunteers.vetting_mine"), ("Expenses", "expenses.index"),
     ),
     Role.APPLICANT: (("Your application", "volunteers.application"),),
 }

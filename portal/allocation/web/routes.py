@@ -137,7 +137,8 @@ def _render_case(case: Case, *, offer_form: forms.OfferForm | None = None, refus
     title = f"Allocate case {case.reference}"
     return render_template(
         "allocation/case.html", title=f"Error: {title}" if refused else title, heading=title, case=case, needs=needs,
-        ranking=result, parts=scoring.PARTS, search=search, query_text=query_text, matches=matches, chosen=chosen,
+        ranking=result, parts=scoring.PARTS, short_labels=scoring.SHORT_LABELS,
+        weights=scoring.get_weights(db.session), search=search, query_text=query_text, matches=matches, chosen=chosen,
         explanation=explanation, suggested=suggested, offers=offers, offer_form=offer_form or forms.OfferForm(),
         refused=refused or [], pattern_text=pattern_text, live_statuses=LIVE_OFFER_STATUSES,
         roles=AllocationRole, can_withdraw=permissions.can_withdraw_offer,

@@ -81,6 +81,8 @@ def test_the_case_page_shows_needs_pairs_and_scored_suggestions_and_is_audited(a
     for _name, label in scoring.PARTS:
         assert str(escape(label)) in page.text
     assert "Farah Qureshi" not in page.text  # no places left: not suggested
+    # Everyone shares every meeting time and the district: full points of each part's weight.
+    assert "Availability: 35.0 of 35" in page.text and "District: 20.0 of 20" in page.text
     with app.app_context():
         entry = db.session.scalar(select(AuditEntry).where(AuditEntry.action == "allocation.page_viewed"))
         assert entry.actor_id == coordinator.id and entry.subject_id == world["case_id"]
