@@ -12,12 +12,13 @@ from flask import abort, flash, redirect, render_template, url_for
 from flask_login import current_user
 from sqlalchemy import case as sql_case
 from sqlalchemy import select
+from sqlalchemy.orm import selectinload
 
 from portal.allocation import permissions, queries, services
-from portal.allocation.models import LIVE_OFFER_STATUSES, AllocationOffer, OfferStatus
+from portal.allocation.models import LIVE_OFFER_STATUSES, AllocationOffer, CaseNeeds, OfferStatus
 from portal.allocation.web import forms
 from portal.allocation.web.blueprint import bp
-from portal.cases.models import AllocationRole
+from portal.cases.models import AllocationRole, Case
 from portal.core import clock
 from portal.core.accounts import Role
 from portal.core.errors import RuleViolation
@@ -41,8 +42,8 @@ class OfferSummary:
     is_complex: bool
 
 
-def summarise(offer: AllocationOffer) -> OfferSummary:
-    needs = queries.needs_or_default(db.session, offer.case, today=clock.today())
+def summarise(offer: AllocationOffer, needs: CaseNeeds | None = None) -> OfferSummary:
+    needs = needs or queries.needs_or_default(db.session, offer.case, today=clock.today())
     days = (needs.expected_end_on - needs.expected_start_on).days + 1
     role = "Lead facilitator" if offer.role is AllocationRole.LEAD else "Co-facilitator"
     offence = offer.case.offence_category.label
@@ -67,10 +68,14 @@ def my_offers():
     live_first = sql_case((AllocationOffer.status.in_(LIVE_OFFER_STATUSES), 0), else_=1)
     offers = list(db.session.scalars(
         select(AllocationOffer).where(AllocationOffer.user_id == current_user.id)
+        .options(selectinload(AllocationOffer.case).selectinload(Case.parties))
         .order_by(live_first, AllocationOffer.offered_at.desc(), AllocationOffer.id.desc())
     ))
+    needs = queries.needs_by_case(db.session, {offer.case_id: offer.case for offer in offers}.values(),
+                                  today=clock.today())
     return render_template("allocation/my_offers.html", title="Case offers", offers=offers,
-                           summaries={offer.id: summarise(offer) for offer in offers}, now=clock.now())
+                           summaries={offer.id: summarise(offer, needs[offer.case_id]) for offer in offers},
+                           now=clock.now())
 
 
 def _render_offer(offer: AllocationOffer, *, decline_form=None, problems: list[str] | None = None,

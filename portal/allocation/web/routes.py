@@ -133,16 +133,19 @@ def _render_case(case: Case, *, offer_form: forms.OfferForm | None = None, refus
     suggested = {candidate.user_id for candidate in result.candidates}
     audit.record(db.session, current_user, "allocation.page_viewed", case, at=now, reference=case.reference,
                  searched=bool(query_text), explained_user_id=chosen.user_id if chosen else None)
-    db.session.commit()
     title = f"Allocate case {case.reference}"
-    return render_template(
+    # Rendered before the commit (which records the view): committing expires every loaded row,
+    # and the page would then reload each volunteer it shows one by one.
+    page = render_template(
         "allocation/case.html", title=f"Error: {title}" if refused else title, heading=title, case=case, needs=needs,
         ranking=result, parts=scoring.PARTS, short_labels=scoring.SHORT_LABELS,
         weights=scoring.get_weights(db.session), search=search, query_text=query_text, matches=matches, chosen=chosen,
         explanation=explanation, suggested=suggested, offers=offers, offer_form=offer_form or forms.OfferForm(),
         refused=refused or [], pattern_text=pattern_text, live_statuses=LIVE_OFFER_STATUSES,
         roles=AllocationRole, can_withdraw=permissions.can_withdraw_offer,
-    ), status
+    )
+    db.session.commit()
+    return page, status
 
 
 @bp.route("/cases/<int:case_id>")
