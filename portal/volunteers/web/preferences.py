@@ -4,7 +4,7 @@ pause) and coordinators' view of them.
 Each route: load → authorise → validate → call one service → commit and respond. A volunteer reaches
 only their own record (the services look everything up by the signed-in person), so another
 volunteer's dates away or conflict is a 404. The coordinators' section of the volunteer record page
-reads its context through the `volunteer_preferences` template global.
+gets its context from `record_section`, called by the record page's route.
 """
 
 from __future__ import annotations
@@ -214,11 +214,11 @@ def preferences_resume():
 # Coordinators: the section on the volunteer record, and the experience level
 
 
-@bp.app_template_global()
-def volunteer_preferences(volunteer: Volunteer) -> dict | None:
+def record_section(volunteer: Volunteer) -> dict | None:
     """What the volunteer record's preferences section shows to the signed-in person (None: nothing).
 
-    Conflicts of interest are restricted: showing them is audited, like changes of circumstances.
+    Conflicts of interest are restricted: showing them records an audit entry (flushed; the record
+    page's route commits it), like changes of circumstances.
     """
     if not permissions.can_view_preferences(current_user, volunteer):
         return None
@@ -229,8 +229,6 @@ def volunteer_preferences(volunteer: Volunteer) -> dict | None:
         if conflicts:
             audit.record(db.session, current_user, "volunteers.conflicts_viewed", volunteer, at=clock.now(),
                          conflicts=len(conflicts))
-            # The page is being rendered, so the route's own commit has already happened.
-            db.session.commit()
     form = None
     if permissions.can_set_experience(current_user, volunteer):
         form = forms.ExperienceForm()

@@ -25,6 +25,7 @@ from portal.volunteers.vetting.models import CHECK_KIND_ORDER, LEVELS, CheckKind
 from portal.volunteers.vetting.rules import CheckRule, normalise_reminder_days
 from portal.volunteers.web import vetting_forms as forms
 from portal.volunteers.web.blueprint import bp
+from portal.volunteers.web.preferences import record_section
 from portal.web.decorators import require
 
 # ---------------------------------------------------------------------------------------------
@@ -192,13 +193,17 @@ def volunteer_record(volunteer_id: int):
         # Restricted data (it may describe an offence): every view is recorded.
         audit.record(db.session, current_user, "vetting.circumstances_viewed", volunteer, at=clock.now(),
                      reports=len(reports))
-        db.session.commit()
-    return render_template(
-        "volunteers/vetting/record.html", volunteer=volunteer, clearance=queries.clearance_of(checks, rules, today),
+    preferences = record_section(volunteer)  # records a view of conflicts of interest, if any are shown
+    # Rendered before the commit that keeps those audit entries: a commit expires what the page shows.
+    page = render_template(
+        "volunteers/vetting/record.html", volunteer=volunteer, preferences=preferences,
+        clearance=queries.clearance_of(checks, rules, today),
         summaries=queries.summarise_checks(checks, rules, today), checks=checks, reports=reports,
         kinds=CHECK_KIND_ORDER, can_record=permissions.can_record_check(current_user, volunteer), today=today,
         title=f"{volunteer.name}: volunteer record",
     )
+    db.session.commit()
+    return page
 
 
 # ---------------------------------------------------------------------------------------------
