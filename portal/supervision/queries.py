@@ -39,10 +39,14 @@ def london_day(moment: dt.datetime) -> dt.date:
 
 def cadence_rules(session: Session) -> rules.CadenceRules:
     """The cadence settings in force (defaults: every 12 weeks, overdue only warns, due soon 14 days)."""
+    stored = settings.get_settings(session, {
+        rules.CADENCE_SETTING: rules.CADENCE_DEFAULT_WEEKS, rules.BLOCKS_SETTING: rules.BLOCKS_DEFAULT,
+        rules.DUE_SOON_SETTING: rules.DUE_SOON_DEFAULT_DAYS,
+    })
     return rules.CadenceRules(
-        cadence_weeks=int(settings.get_setting(session, rules.CADENCE_SETTING, rules.CADENCE_DEFAULT_WEEKS)),
-        overdue_blocks_allocation=bool(settings.get_setting(session, rules.BLOCKS_SETTING, rules.BLOCKS_DEFAULT)),
-        due_soon_days=int(settings.get_setting(session, rules.DUE_SOON_SETTING, rules.DUE_SOON_DEFAULT_DAYS)),
+        cadence_weeks=int(stored[rules.CADENCE_SETTING]),
+        overdue_blocks_allocation=bool(stored[rules.BLOCKS_SETTING]),
+        due_soon_days=int(stored[rules.DUE_SOON_SETTING]),
     )
 
 
