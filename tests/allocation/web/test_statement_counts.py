@@ -5,8 +5,6 @@ from __future__ import annotations
 
 import datetime as dt
 
-from sqlalchemy import event
-
 from portal.allocation.models import AllocationOffer
 from portal.cases.models import AllocationRole
 from portal.core import clock
@@ -15,24 +13,11 @@ from portal.extensions import db
 from portal.volunteers.profiles.models import ConflictKind, ConflictOfInterest, VolunteerAbsence
 from tests.allocation.builders import make_facilitator, make_waiting_case
 from tests.builders import PASSWORD
+from tests.statements import page_statements
 
 
 def statements(app, client, url: str) -> int:
-    count = 0
-
-    def counter(*_args, **_kwargs):
-        nonlocal count
-        count += 1
-
-    with app.app_context():
-        engine = db.engine
-        event.listen(engine, "before_cursor_execute", counter)
-        try:
-            response = client.get(url)
-        finally:
-            event.remove(engine, "before_cursor_execute", counter)
-    assert response.status_code == 200
-    return count
+    return page_statements(app, client, url)[0]
 
 
 def add_world(app, *, volunteers: int, cases: int) -> int:

@@ -7,7 +7,7 @@ import datetime as dt
 from dataclasses import dataclass
 
 import pytest
-from sqlalchemy import event, func, select
+from sqlalchemy import func, select
 
 from portal.cases.models import (
     ActionStatus,
@@ -41,6 +41,7 @@ from tests.cases.builders import (
     make_risk_assessment,
     responsible,
 )
+from tests.statements import page_statements
 
 TODAY = NOW.date()
 
@@ -559,21 +560,7 @@ def test_the_journey_to_awaiting_allocation_through_the_pages(app, client, coord
 
 
 def _statements(app, client, url: str) -> int:
-    count = 0
-
-    def counter(*_args, **_kwargs):
-        nonlocal count
-        count += 1
-
-    with app.app_context():
-        engine = db.engine
-        event.listen(engine, "before_cursor_execute", counter)
-        try:
-            response = client.get(url)
-        finally:
-            event.remove(engine, "before_cursor_execute", counter)
-    assert response.status_code == 200
-    return count
+    return page_statements(app, client, url)[0]
 
 
 def _rich_cases(app, how_many: int) -> int:

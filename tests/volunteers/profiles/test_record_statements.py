@@ -6,30 +6,14 @@ from __future__ import annotations
 
 import datetime as dt
 
-from sqlalchemy import event, func, select
+from sqlalchemy import func, select
 
 from portal.core.accounts import Role
 from portal.core.audit import AuditEntry
 from portal.extensions import db
 from portal.volunteers.profiles.models import ConflictKind, ConflictOfInterest, VolunteerAbsence
 from tests.allocation.builders import make_facilitator
-
-
-def statements(app, client, url: str) -> tuple[int, str]:
-    count = 0
-
-    def counter(*_args, **_kwargs):
-        nonlocal count
-        count += 1
-
-    with app.app_context():
-        event.listen(db.engine, "before_cursor_execute", counter)
-        try:
-            response = client.get(url)
-        finally:
-            event.remove(db.engine, "before_cursor_execute", counter)
-    assert response.status_code == 200
-    return count, response.text
+from tests.statements import page_statements
 
 
 def test_the_record_page_statements_do_not_grow_with_away_dates_and_conflicts(app, client, login_as):
@@ -51,9 +35,9 @@ def test_the_record_page_statements_do_not_grow_with_away_dates_and_conflicts(ap
     login_as(Role.COORDINATOR)
     url = f"/volunteering/volunteers/{volunteer_id}"
     grow(0, 1)
-    few, _ = statements(app, client, url)
+    few, _ = page_statements(app, client, url)
     grow(1, 6)
-    many, page = statements(app, client, url)
+    many, page = page_statements(app, client, url)
 
     assert many == few
     assert "Neighbour 6" in page

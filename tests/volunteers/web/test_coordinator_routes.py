@@ -6,7 +6,7 @@ from __future__ import annotations
 import datetime as dt
 
 import pytest
-from sqlalchemy import event, select
+from sqlalchemy import select
 
 from portal.core import clock
 from portal.core.accounts import Role
@@ -15,6 +15,7 @@ from portal.core.outbox import OutboxMessage
 from portal.extensions import db
 from portal.volunteers import queries
 from portal.volunteers.models import Application, ApplicationStatus
+from tests.statements import page_statements
 from tests.volunteers.builders import NOW, make_application
 
 S = ApplicationStatus
@@ -133,22 +134,8 @@ def test_queue_tags_possible_duplicates(app, client, coordinator):
     assert "Possible duplicate" not in only_row.split("</tr>")[0]
 
 
-def _statements(app, client, url) -> int:
-    count = 0
-
-    def counter(*_args, **_kwargs):
-        nonlocal count
-        count += 1
-
-    with app.app_context():
-        engine = db.engine
-        event.listen(engine, "before_cursor_execute", counter)
-        try:
-            response = client.get(url)
-        finally:
-            event.remove(engine, "before_cursor_execute", counter)
-    assert response.status_code == 200
-    return count
+def _statements(app, client, url: str) -> int:
+    return page_statements(app, client, url)[0]
 
 
 def test_queue_runs_the_same_number_of_statements_for_3_or_30_applications(app, client, coordinator):

@@ -1,0 +1,27 @@
+"""Counting the SQL statements a page runs, for the tests that keep that number constant as data grows."""
+
+from __future__ import annotations
+
+from flask import Flask
+from flask.testing import FlaskClient
+from sqlalchemy import event
+
+from portal.extensions import db
+
+
+def page_statements(app: Flask, client: FlaskClient, url: str) -> tuple[int, str]:
+    """GET `url` (it must answer 200) and return how many SQL statements it ran, with the page's text."""
+    count = 0
+
+    def counter(*_args, **_kwargs):
+        nonlocal count
+        count += 1
+
+    with app.app_context():
+        event.listen(db.engine, "before_cursor_execute", counter)
+        try:
+            response = client.get(url)
+        finally:
+            event.remove(db.engine, "before_cursor_execute", counter)
+    assert response.status_code == 200, f"{url} answered {response.status_code}"
+    return count, response.get_data(as_text=True)
