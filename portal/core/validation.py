@@ -3,6 +3,7 @@ and say a text is too long in one wording. Flask-free, like the rest of portal.c
 
 from __future__ import annotations
 
+import re
 import unicodedata
 from collections.abc import Callable
 from typing import Any
@@ -53,3 +54,19 @@ def too_long(what: str, limit: int, value: str | None = None) -> str:
     if value is None:
         return message
     return f"{message} (you have entered {len(value):,})"
+
+
+LINK_MAX = 500
+_HTTPS_LINK = re.compile(r"^https://[^\s/$.?#][^\s]*$", re.IGNORECASE)
+
+
+def online_link_problem(link: str | None, *, missing: str) -> str | None:
+    """What is wrong with a video-call link (already cleaned), or None: `missing` when there is none,
+    too long over LINK_MAX characters, or not a full https:// address."""
+    if not link:
+        return missing
+    if len(link) > LINK_MAX:
+        return too_long("The link", LINK_MAX, link)
+    if not _HTTPS_LINK.match(link):
+        return "Enter the link in full, starting with https://"
+    return None

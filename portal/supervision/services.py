@@ -14,7 +14,6 @@ user row (which serialises one person's bookings, so two can never overlap).
 from __future__ import annotations
 
 import datetime as dt
-import re
 import uuid
 from collections.abc import Sequence
 from dataclasses import dataclass
@@ -31,7 +30,7 @@ from portal.core.accounts import User, is_coordinator
 from portal.core.clock import LONDON, london_to_utc
 from portal.core.errors import NotFound, PermissionDenied, RuleViolation
 from portal.core.outbox import OutboxMessage
-from portal.core.validation import FieldErrors, clean_text, too_long
+from portal.core.validation import FieldErrors, clean_text, online_link_problem, too_long
 from portal.supervision import permissions, queries, rules
 from portal.supervision.errors import CutoffPassed, SlotUnavailable, SupervisionInputInvalid
 from portal.supervision.models import (
@@ -53,13 +52,11 @@ MAX_GROUP_CAPACITY = 30
 MAX_NOTICE_HOURS = 24 * 14
 MAX_OCCURRENCES = 26
 VENUE_MAX = 300
-LINK_MAX = 500
 TEXT_MAX = 4000
 REASON_MAX = 1000
 REMINDER_LEADS = (dt.timedelta(hours=48), dt.timedelta(hours=2))
 INVITE_FILENAME = "supervision.ics"
 REPEATS = {"none": None, "weekly": 1, "fortnightly": 2}
-_LINK = re.compile(r"^https://[^\s/$.?#][^\s]*$", re.IGNORECASE)
 # Pages that e-mails sent outside a request (jobs, signal receivers) link to; tests/supervision/
 # test_reminder_links.py checks each still reaches its route.
 MINE_PATH = "/supervision/"
@@ -249,12 +246,8 @@ def _check_details(session: Session, details: SlotDetails, errors: FieldErrors, 
             errors.add("venue", too_long("The venue", VENUE_MAX, venue))
         link = None
     else:
-        if not link:
-            errors.add("online_link", "Enter the link to the video call for an online session")
-        elif len(link) > LINK_MAX:
-            errors.add("online_link", too_long("The link", LINK_MAX, link))
-        elif not _LINK.match(link):
-            errors.add("online_link", "Enter the link in full, starting with https://")
+        if problem := online_link_problem(link, missing="Enter the link to the video call for an online session"):
+            errors.add("online_link", problem)
         venue = None
     for name, value, what in (("minimum_notice_hours", details.minimum_notice_hours, "The minimum notice"),
                               ("cutoff_hours", details.cutoff_hours, "The cancellation cut-off")):

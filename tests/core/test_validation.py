@@ -5,7 +5,7 @@ import unicodedata
 import pytest
 
 from portal.core.errors import ValidationFailed
-from portal.core.validation import FieldErrors, clean_text, too_long
+from portal.core.validation import LINK_MAX, FieldErrors, clean_text, online_link_problem, too_long
 
 
 class _Invalid(ValidationFailed):
@@ -88,3 +88,12 @@ def test_too_long_says_the_limit_and_how_much_was_entered_with_thousands_separat
 
 def test_too_long_without_the_text_leaves_out_the_count():
     assert too_long("The venue", 2000) == "The venue must be 2,000 characters or fewer"
+
+
+def test_online_link_problem_names_what_is_wrong_with_a_video_call_link():
+    assert online_link_problem("https://meet.example.org/rj-42", missing="Enter the link") is None
+    assert online_link_problem("", missing="Enter the link") == "Enter the link"
+    assert online_link_problem("meet.example.org/rj", missing="x") == "Enter the link in full, starting with https://"
+    assert online_link_problem("https://exa mple.org", missing="x") == "Enter the link in full, starting with https://"
+    too_long_link = "https://example.org/" + "a" * LINK_MAX
+    assert online_link_problem(too_long_link, missing="x").startswith("The link must be 500 characters or fewer")

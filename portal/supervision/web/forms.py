@@ -25,9 +25,9 @@ from wtforms import (
 )
 from wtforms.validators import DataRequired, Length, Optional
 
-from portal.core.validation import too_long
+from portal.core.validation import LINK_MAX, too_long
 from portal.supervision.models import Attendance, BookingPurpose, SlotKind, SlotMode
-from portal.supervision.services import LINK_MAX, REASON_MAX, TEXT_MAX, VENUE_MAX
+from portal.supervision.services import REASON_MAX, TEXT_MAX, VENUE_MAX
 from portal.web.fields import GovDateField, TimeField, WholeNumberField
 
 

@@ -13,7 +13,6 @@ Lock order, to keep PostgreSQL free of deadlocks: slot rows (lowest id first), t
 from __future__ import annotations
 
 import datetime as dt
-import re
 import uuid
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
@@ -27,7 +26,7 @@ from portal.core import audit, calendar, outbox
 from portal.core.accounts import User, is_coordinator
 from portal.core.clock import LONDON, london_to_utc
 from portal.core.errors import NotFound, PermissionDenied, RuleViolation
-from portal.core.validation import FieldErrors, clean_text, too_long
+from portal.core.validation import FieldErrors, clean_text, online_link_problem, too_long
 from portal.volunteers import services as application_services
 from portal.volunteers.interviews import permissions, queries
 from portal.volunteers.interviews.errors import InterviewInputInvalid, SlotUnavailable
@@ -55,7 +54,6 @@ MAX_SERIES_WEEKS = 12
 MAX_SERIES_SLOTS = 60
 VENUE_MAX = 100
 ADDRESS_MAX = 300
-LINK_MAX = 500
 NOTES_MAX = 2000
 REASON_MAX = 1000
 REMINDER_LEAD = dt.timedelta(hours=24)
@@ -129,7 +127,6 @@ def _whole_number(value: Any) -> int | None:
         return None
 
 
-_LINK = re.compile(r"^https://[^\s/$.?#][^\s]*$", re.IGNORECASE)
 
 
 # ---------------------------------------------------------------------------------------------
@@ -191,12 +188,8 @@ def _check_details(session: Session, details: SlotDetails, errors: FieldErrors, 
             errors.add("address", too_long("The address", ADDRESS_MAX, address))
         link = None
     else:
-        if not link:
-            errors.add("online_link", "Enter the link to the video call for an online interview")
-        elif len(link) > LINK_MAX:
-            errors.add("online_link", too_long("The link", LINK_MAX, link))
-        elif not _LINK.match(link):
-            errors.add("online_link", "Enter the link in full, starting with https://")
+        if problem := online_link_problem(link, missing="Enter the link to the video call for an online interview"):
+            errors.add("online_link", problem)
         venue = address = None
     capacity = details.capacity
     if capacity is None:

@@ -14,11 +14,10 @@ from govuk_frontend_wtf.wtforms_widgets import (
 from wtforms import RadioField, SelectChoice, SelectMultipleField, StringField, SubmitField, TextAreaField
 from wtforms.validators import DataRequired, Length, Optional
 
-from portal.core.validation import too_long
+from portal.core.validation import LINK_MAX, too_long
 from portal.volunteers.interviews.models import MAX_SCORE, MIN_SCORE, Criterion, SlotMode
 from portal.volunteers.interviews.services import (
     ADDRESS_MAX,
-    LINK_MAX,
     NOTES_MAX,
     REASON_MAX,
     VENUE_MAX,
