@@ -276,7 +276,9 @@ def test_check_answers_then_submit_shows_reference_and_queues_email(app, client,
     assert "Submitted" in progress and "Interview" in progress and "Vetting" in progress
 
 
-def test_withdraw(app, client, applicant):
+def test_withdraw(app, client, applicant, monkeypatch):
+    # The erasure date is a year after withdrawal: pin the clock so the date on the page is known.
+    monkeypatch.setattr(clock, "now", lambda: dt.datetime(2026, 11, 23, 12, 0, tzinfo=dt.UTC))
     _start(client)
     assert client.get("/volunteering/application/withdraw").status_code == 200
     response = client.post("/volunteering/application/withdraw", data={"reason": "I have moved away"})
