@@ -5,10 +5,11 @@ from __future__ import annotations
 from pathlib import Path
 
 from flask import Flask
+from werkzeug.middleware.proxy_fix import ProxyFix
 
 import portal.models  # noqa: F401  (puts every table on Base.metadata before anything uses it)
 from portal import demo, web
-from portal.config import Config
+from portal.config import MIN_SECRET_KEY_BITS, Config, secret_key_bits
 from portal.core import cli as core_cli
 from portal.extensions import csrf, db, limiter, login_manager, mail, migrate
 from portal.wiring import connect_handlers
@@ -26,13 +27,28 @@ def create_app(config: type[Config] | Config = Config, **overrides) -> Flask:
     )
     app.config.from_object(config)
     app.config.update(overrides)
-    if not app.config.get("SECRET_KEY"):
-        raise RuntimeError("PORTAL_SECRET_KEY must be set outside development")
+    check_secret_key(app)
+    if app.config.get("PROXY_COUNT"):
+        count = app.config["PROXY_COUNT"]
+        app.wsgi_app = ProxyFix(app.wsgi_app, x_for=count, x_proto=count, x_host=count)
     register_extensions(app)
     register_web(app)
     register_commands(app)
     connect_handlers()
     return app
+
+
+def check_secret_key(app: Flask) -> None:
+    """Refuse to start without a secret key, and outside development and tests without a strong one
+    (32 random bytes)."""
+    key = app.config.get("SECRET_KEY")
+    if not key:
+        raise RuntimeError("PORTAL_SECRET_KEY must be set outside development")
+    if app.config.get("ENV_NAME") not in {"development", "test"} and secret_key_bits(str(key)) < MIN_SECRET_KEY_BITS:
+        raise RuntimeError(
+            "PORTAL_SECRET_KEY is too weak for production: use at least 32 random bytes, for example "
+            "the output of: python3 -c 'import secrets; print(secrets.token_urlsafe(32))'"
+        )
 
 
 def register_extensions(app: Flask) -> None:

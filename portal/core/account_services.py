@@ -1,4 +1,4 @@
-"""Account use cases: sign-in, password reset, invitations, roles and deactivation.
+"""Account use cases: sign-in and sign-out, sign-up, password reset, invitations, roles and deactivation.
 
 Services flush and never commit. E-mail links are built by the caller's `link(token)` function, so
 this module needs no Flask.
@@ -10,13 +10,14 @@ import datetime as dt
 import secrets
 from collections.abc import Callable, Iterable
 
-from sqlalchemy import select, update
+from sqlalchemy import delete, select, update
 from sqlalchemy.orm import Session
 
 from portal.core import audit, outbox
 from portal.core.accounts import (
     AccountToken,
     Role,
+    SignInSession,
     TokenPurpose,
     User,
     UserRole,
@@ -29,6 +30,9 @@ from portal.core.errors import PermissionDenied, RuleViolation, ValidationFailed
 from portal.core.passwords import hash_password, needs_rehash, password_problems, verify_password
 
 LinkBuilder = Callable[[str], str]
+
+# Ended and expired sign-in sessions are kept this long (for the audit trail's sake), then deleted.
+SIGN_IN_SESSION_KEPT = dt.timedelta(days=30)
 
 
 def _check_password(password: str, user: User) -> None:
@@ -84,6 +88,37 @@ def authenticate(session: Session, email: str, password: str, *, now: dt.datetim
     user.last_sign_in_at = now
     audit.record(session, user, "auth.signed_in", user, at=now)
     return user
+
+
+def start_sign_in_session(session: Session, user: User, *, now: dt.datetime) -> str:
+    """Record a new signed-in browser for `user`; returns the key its cookie carries (stored as a digest).
+
+    Also deletes this person's sessions that began more than SIGN_IN_SESSION_KEPT ago.
+    """
+    session.execute(
+        delete(SignInSession).where(
+            SignInSession.user_id == user.id, SignInSession.started_at < now - SIGN_IN_SESSION_KEPT
+        )
+    )
+    key = secrets.token_urlsafe(32)
+    session.add(SignInSession(user_id=user.id, key_digest=digest(key), started_at=now))
+    session.flush()
+    return key
+
+
+def end_sign_in_session(session: Session, key: str | None, *, now: dt.datetime) -> None:
+    """End the signed-in session whose cookie carries `key`: a copy of that cookie no longer works.
+
+    Harmless for an unknown, empty or already ended key.
+    """
+    if not key:
+        return
+    session.execute(
+        update(SignInSession)
+        .where(SignInSession.key_digest == digest(key), SignInSession.ended_at.is_(None))
+        .values(ended_at=now)
+        .execution_options(synchronize_session=False)
+    )
 
 
 def _issue_token(
@@ -177,7 +212,11 @@ def complete_password_token(
     session.refresh(token)
     user.password_hash = hash_password(password)
     user.session_token = new_session_token()
-    action = "auth.password_reset" if purpose is TokenPurpose.PASSWORD_RESET else "auth.invitation_accepted"
+    action = {
+        TokenPurpose.PASSWORD_RESET: "auth.password_reset",
+        TokenPurpose.INVITATION: "auth.invitation_accepted",
+        TokenPurpose.SIGN_UP: "auth.sign_up_confirmed",
+    }[TokenPurpose(purpose)]
     audit.record(session, user, action, user, at=now)
     return user
 
@@ -282,3 +321,57 @@ def reactivate_user(session: Session, user: User, *, actor: User, now: dt.dateti
     user.is_deactivated = False
     user.deactivated_at = None
     audit.record(session, actor, "user.reactivated", user, at=now)
+
+
+def _is_pending_sign_up(user: User) -> bool:
+    # An applicant who signed up but has not yet followed the link: they have no password yet.
+    return user.password_hash is None and not user.is_deactivated and user.roles == {Role.APPLICANT}
+
+
+def sign_up_applicant(
+    session: Session,
+    *,
+    email: str,
+    name: str,
+    confirm_link: LinkBuilder,
+    sign_in_link: str,
+    reset_link: str,
+    service_name: str,
+    lifetime: dt.timedelta,
+    now: dt.datetime,
+) -> None:
+    """Start an applicant account and e-mail the address, saying nothing on the page about who has one.
+
+    A new address gets an applicant account without a password and a single-use link to confirm the
+    address and choose one (a repeat request sends a fresh link). An address that already has an
+    account gets an e-mail telling its owner how to sign in or reset their password, and nothing is
+    created. Either way exactly one e-mail is queued, so the caller shows the same page.
+    """
+    email = normalise_email(email)
+    if not email or not name.strip():
+        raise ValidationFailed("An account needs an e-mail address and a name")
+    existing = find_user_by_email(session, email)
+    if existing is not None and not _is_pending_sign_up(existing):
+        outbox.queue(
+            session,
+            to=existing.email,
+            subject=f"You already have an account with {service_name}",
+            template="core/sign_up_existing",
+            context={"name": existing.name, "sign_in_link": sign_in_link, "reset_link": reset_link,
+                     "service_name": service_name},
+            now=now,
+        )
+        audit.record(session, None, "auth.sign_up_for_existing_account", existing, at=now)
+        return
+    user = existing or create_user(session, email=email, name=name, roles=[Role.APPLICANT], now=now)
+    raw = _issue_token(session, user, TokenPurpose.SIGN_UP, now=now, lifetime=lifetime)
+    outbox.queue(
+        session,
+        to=user.email,
+        subject=f"Confirm your email address for {service_name}",
+        template="core/sign_up_confirm",
+        context={"name": user.name, "link": confirm_link(raw), "days": max(lifetime.days, 1),
+                 "service_name": service_name},
+        now=now,
+    )
+    audit.record(session, None, "auth.sign_up_requested", user, at=now)

@@ -1,4 +1,5 @@
-"""People who sign in, their roles, and the single-use tokens for password resets and invitations.
+"""People who sign in, their roles, their signed-in sessions, and the single-use tokens for password
+resets, invitations and sign-up confirmations.
 
 `User` implements Flask-Login's four-member protocol by duck typing, so this module needs no Flask.
 """
@@ -37,6 +38,7 @@ ROLE_ORDER = [Role.ADMIN, Role.COORDINATOR, Role.TRAINER, Role.VOLUNTEER, Role.A
 class TokenPurpose(enum.StrEnum):
     PASSWORD_RESET = "password_reset"
     INVITATION = "invitation"
+    SIGN_UP = "sign_up"
 
 
 def new_session_token() -> str:
@@ -137,6 +139,23 @@ class AccountToken(Base):
     user: Mapped[User] = relationship()
 
 
+class SignInSession(Base):
+    """One signed-in browser. The cookie carries a random key; only its SHA-256 digest is stored here.
+
+    Signing out ends the row, so a copied cookie stops working at once; a session also ends a fixed
+    time after it began (`ABSOLUTE_SESSION_LIFETIME`), however active it is.
+    """
+
+    __tablename__ = "sign_in_sessions"
+    __table_args__ = (UniqueConstraint("key_digest"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    user_id: Mapped[int] = mapped_column(ForeignKey("users.id", ondelete="CASCADE"), index=True)
+    key_digest: Mapped[str] = mapped_column(String(64))
+    started_at: Mapped[dt.datetime] = mapped_column(default=utcnow, index=True)
+    ended_at: Mapped[dt.datetime | None]
+
+
 def digest(token: str) -> str:
     return hashlib.sha256(token.encode()).hexdigest()
 
@@ -160,12 +179,27 @@ def find_user_by_email(session: Session, email: str) -> User | None:
     return session.scalar(select(User).where(User.email == normalise_email(email)))
 
 
-def find_user_by_login_id(session: Session, login_id: str) -> User | None:
-    """The active user whose `get_id()` is `login_id`, or None if the id is stale or deactivated."""
+def find_signed_in_user(
+    session: Session, login_id: str, session_key: str | None, *, now: dt.datetime, lifetime: dt.timedelta
+) -> User | None:
+    """The active user whose `get_id()` is `login_id`, signed in with the live session `session_key`.
+
+    None when the id is stale (password changed, deactivated), when the session was ended by signing
+    out, or when it began more than `lifetime` before `now`. One query.
+    """
     user_id, _, token = login_id.partition(":")
-    if not user_id.isdigit() or not token:
+    if not user_id.isdigit() or len(user_id) > 10 or not token or not session_key:
         return None
-    user = session.get(User, int(user_id))
+    user = session.scalar(
+        select(User)
+        .join(SignInSession, SignInSession.user_id == User.id)
+        .where(
+            User.id == int(user_id),
+            SignInSession.key_digest == digest(session_key),
+            SignInSession.ended_at.is_(None),
+            SignInSession.started_at > now - lifetime,
+        )
+    )
     if user is None or user.is_deactivated or not secrets.compare_digest(user.session_token, token):
         return None
     return user

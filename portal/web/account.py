@@ -2,13 +2,15 @@
 
 from __future__ import annotations
 
-from flask import Blueprint, Response, abort, flash, redirect, render_template, session, url_for
-from flask_login import current_user, login_required, login_user
+from flask import Blueprint, Response, abort, flash, redirect, render_template, url_for
+from flask_login import current_user, login_required
 
 from portal.core import account_services, calendar, clock
 from portal.core.errors import ValidationFailed
 from portal.extensions import db
+from portal.web.auth import sign_in, sign_out
 from portal.web.forms import ChangePasswordForm, ConfirmForm
+from portal.web.links import external_url
 
 bp = Blueprint("account", __name__, url_prefix="/account")
 
@@ -36,10 +38,11 @@ def change_password():
         except ValidationFailed as failed:
             form[failed.field or "password"].errors.extend(failed.reasons)
         else:
+            # Other browsers are signed out; this one carries on in a new session with the new token.
+            user = current_user._get_current_object()
+            sign_out()
+            sign_in(user)
             db.session.commit()
-            # Other browsers are signed out; this one carries on with the new session token.
-            session.clear()
-            login_user(current_user._get_current_object())
             flash("Your password has been changed.", "success")
             return redirect(url_for("account.index"))
     return render_template("account/password.html", form=form, title="Change your password")
@@ -57,7 +60,7 @@ def reset_feed():
     return render_template(
         "account/feed_issued.html",
         title="Your calendar feed address",
-        feed_url=url_for("account.feed", token=token, _external=True),
+        feed_url=external_url("account.feed", token=token),
     )
 
 

@@ -15,6 +15,7 @@ from portal.core.errors import NotFound, RuleViolation, ValidationFailed
 from portal.extensions import db
 from portal.web.decorators import role_required
 from portal.web.forms import AuditFilterForm, ConfirmForm, PersonForm, RolesForm
+from portal.web.links import external_url
 
 bp = Blueprint("admin", __name__, url_prefix="/admin")
 
@@ -27,7 +28,7 @@ def _get_user(user_id: int) -> User:
 
 
 def _invitation_link(token: str) -> str:
-    return url_for("auth.accept_invitation", token=token, _external=True)
+    return external_url("auth.accept_invitation", token=token)
 
 
 def _invitation_lifetime() -> timedelta:

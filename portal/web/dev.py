@@ -1,4 +1,6 @@
-"""Development only: the mail the portal has written to instance/mail instead of sending."""
+"""Development only, and only for admins: the mail the portal has written to instance/mail instead of
+sending. The mail holds password-reset and invitation links, so nobody else may read it, even on a
+developer's machine."""
 
 from __future__ import annotations
 
@@ -7,6 +9,9 @@ from email.parser import BytesParser
 from pathlib import Path
 
 from flask import Blueprint, abort, current_app, render_template
+from flask_login import current_user
+
+from portal.core.accounts import Role, is_signed_in
 
 bp = Blueprint("dev", __name__, url_prefix="/dev")
 
@@ -18,6 +23,10 @@ def _mail_dir() -> Path:
 @bp.before_request
 def _development_only():
     if not current_app.config.get("DEVELOPMENT"):
+        abort(404)
+    if not is_signed_in(current_user):
+        return current_app.login_manager.unauthorized()
+    if not current_user.has_role(Role.ADMIN):
         abort(404)
 
 

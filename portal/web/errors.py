@@ -2,9 +2,9 @@
 
 from __future__ import annotations
 
-from flask import Flask, current_app, render_template
+from flask import Flask, Response, current_app, make_response, render_template
 from flask_wtf.csrf import CSRFError
-from werkzeug.exceptions import HTTPException
+from werkzeug.exceptions import HTTPException, MethodNotAllowed, SecurityError
 
 from portal.core.errors import NotFound, PermissionDenied, RuleViolation
 from portal.extensions import db
@@ -41,10 +41,17 @@ def _csrf(error: CSRFError):
 
 
 def _http(error: HTTPException):
+    if isinstance(error, SecurityError):
+        # A Host header outside TRUSTED_HOSTS: no URL can be built for it, so no page template either.
+        return Response("Bad request: this address is not served here.\n", 400, mimetype="text/plain")
     status = error.code or 500
     if status not in PAGES:
         return error
-    return _page(status)
+    response = make_response(_page(status))
+    if isinstance(error, MethodNotAllowed) and error.valid_methods:
+        # RFC 9110 15.5.6: a 405 names the methods the resource does accept.
+        response.headers["Allow"] = ", ".join(sorted(error.valid_methods))
+    return response
 
 
 def _unexpected(error: Exception):

@@ -6,14 +6,16 @@ it up by the signed-in person, never by an id in the URL.
 
 from __future__ import annotations
 
-from flask import abort, flash, redirect, render_template, request, session, url_for
-from flask_login import current_user, login_user
+from datetime import timedelta
+
+from flask import abort, current_app, flash, redirect, render_template, request, url_for
+from flask_login import current_user
 from sqlalchemy import select
 from wtforms import SelectChoice
 
 from portal.core import account_services, clock
 from portal.core.accounts import Role
-from portal.core.errors import RuleViolation, ValidationFailed
+from portal.core.errors import ValidationFailed
 from portal.extensions import db, limiter
 from portal.volunteers import queries, services
 from portal.volunteers.errors import ApplicationIncomplete, SectionInvalid
@@ -28,6 +30,7 @@ from portal.volunteers.models import (
 from portal.volunteers.web import applicant_forms as forms
 from portal.volunteers.web.blueprint import APPLICANT_PANELS, bp, render_panels
 from portal.web.decorators import role_required
+from portal.web.links import external_url
 
 S = ApplicationSection
 applicant_only = role_required(Role.APPLICANT)
@@ -247,29 +250,25 @@ def account():
     if form.validate_on_submit():
         if form.website.data:
             # A bot filled in the hidden field: look as though it worked, create nothing.
-            return redirect(url_for("volunteers.application"))
+            return render_template("volunteers/public/account_check_email.html", email=form.email.data,
+                                   title="Check your email")
         try:
-            user = account_services.create_user(
-                db.session, email=form.email.data, name=form.name.data, roles=[Role.APPLICANT],
-                password=form.password.data, now=clock.now(),
+            account_services.sign_up_applicant(
+                db.session, email=form.email.data, name=form.name.data,
+                confirm_link=lambda token: external_url("auth.confirm_sign_up", token=token),
+                sign_in_link=external_url("auth.login"), reset_link=external_url("auth.forgotten_password"),
+                service_name=current_app.config["SERVICE_NAME"],
+                lifetime=timedelta(days=current_app.config["INVITATION_DAYS"]), now=clock.now(),
             )
         except ValidationFailed as problem:
             db.session.rollback()
-            field = form._fields.get(problem.field or "password", form.password)
-            field.errors = [*field.errors, *problem.reasons]
-            form._errors = None
-        except RuleViolation:
-            db.session.rollback()
-            form.email.errors = [*form.email.errors,
-                                 "There is already an account with this email address: sign in instead"]
+            form.name.errors = [*form.name.errors, *problem.reasons]
             form._errors = None
         else:
             db.session.commit()
-            session.clear()
-            login_user(user)
-            session.permanent = True
-            flash("Your account has been created. You can save your application and come back to it.", "success")
-            return redirect(url_for("volunteers.application"))
+            # The same page whether or not the address already has an account: it reveals nothing.
+            return render_template("volunteers/public/account_check_email.html", email=form.email.data,
+                                   title="Check your email")
     return render_template("volunteers/public/account.html", form=form, title="Create an account to apply")
 
 

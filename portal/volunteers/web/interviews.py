@@ -24,6 +24,7 @@ from portal.volunteers.web import interview_forms as forms
 from portal.volunteers.web.blueprint import applicant_panel, bp, coordinator_panel
 from portal.web.decorators import require, role_required
 from portal.web.forms import add_service_problem
+from portal.web.links import external_url
 
 S = ApplicationStatus
 coordinator_only = role_required(Role.COORDINATOR)
@@ -69,11 +70,11 @@ def _interviewer_choices() -> list[SelectChoice]:
 
 
 def _booking_url() -> str:
-    return url_for("volunteers.interview_choose", _external=True)
+    return external_url("volunteers.interview_choose")
 
 
 def _manage_url() -> str:
-    return url_for("volunteers.progress", _external=True)
+    return external_url("volunteers.progress")
 
 
 def _application_for_coordinator(application_id: int) -> Application:

@@ -23,6 +23,7 @@ from portal.volunteers.web import reference_forms as forms
 from portal.volunteers.web.blueprint import applicant_panel, bp, coordinator_panel
 from portal.web.decorators import require, role_required
 from portal.web.forms import add_service_problem
+from portal.web.links import external_url
 
 coordinator_only = role_required(Role.COORDINATOR)
 TEXT_MAX = services.TEXT_MAX
@@ -43,7 +44,7 @@ def _load(application_id: int) -> Application:
 def _link_prefix() -> str:
     """The public address of the reference form without its token, for e-mails sent now and by the
     chase job later (which runs outside any request and cannot build URLs itself)."""
-    return url_for("volunteers.reference_form", token="-", _external=True)[:-1]
+    return external_url("volunteers.reference_form", token="-")[:-1]
 
 
 def _put_errors(form, problem: DomainError, default: str) -> None:

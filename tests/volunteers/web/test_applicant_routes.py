@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import datetime as dt
+import re
 
 import pytest
 from sqlalchemy import func, select
@@ -12,6 +13,8 @@ from portal.core.accounts import Role, User
 from portal.core.outbox import OutboxMessage
 from portal.extensions import db
 from portal.volunteers.models import Application, ApplicationStatus
+from tests.builders import make_user
+from tests.smtp import deliver_outbox
 from tests.volunteers.builders import make_application
 
 GOOD_PASSWORD = "correct horse battery staple"
@@ -80,8 +83,15 @@ def test_about_page_is_public(client):
 
 
 def _account_form(**overrides):
-    return {"name": "Zoë Ní Bhriain", "email": "zoe@example.org", "password": GOOD_PASSWORD,
-            "confirm": GOOD_PASSWORD, "website": "", **overrides}
+    return {"name": "Zoë Ní Bhriain", "email": "zoe@example.org", "website": "", **overrides}
+
+
+def _emailed_link(app, smtp, address: str, path: str) -> str:
+    deliver_outbox(app)
+    (message,) = smtp.inbox.to(address)
+    found = re.search(rf"http://localhost({path}/\S+)", message.get_body(("plain",)).get_content())
+    assert found, message.get_body(("plain",)).get_content()
+    return found.group(1)
 
 
 def test_account_page_shows_form_with_hidden_honeypot(client):
@@ -89,37 +99,64 @@ def test_account_page_shows_form_with_hidden_honeypot(client):
     assert 'name="website"' in page and 'tabindex="-1"' in page and 'aria-hidden="true"' in page
 
 
-def test_create_account_signs_in_and_goes_to_the_task_list(app, client):
+def test_creating_an_account_emails_a_link_that_confirms_the_address_and_signs_in(app, client, smtp):
     response = client.post("/volunteering/account", data=_account_form())
-    assert response.status_code == 302
-    assert response.headers["Location"].endswith("/volunteering/application")
+    assert response.status_code == 200 and "Check your email" in response.text
     with app.app_context():
         user = db.session.scalar(select(User).where(User.email == "zoe@example.org"))
         assert user is not None and user.name == "Zoë Ní Bhriain" and user.has_role(Role.APPLICANT)
-    page = client.get("/volunteering/application")
-    assert page.status_code == 200
-    assert "Start your application" in page.get_data(as_text=True)
+        assert user.password_hash is None  # nobody can sign in until the address is confirmed
+    link = _emailed_link(app, smtp, "zoe@example.org", "/confirm-email")
+    page = client.get(link)
+    assert page.status_code == 200 and "Choose your password" in page.text
+    weak = client.post(link, data={"password": "password", "confirm": "password"})
+    assert "There is a problem" in weak.text
+    done = client.post(link, data={"password": GOOD_PASSWORD, "confirm": GOOD_PASSWORD})
+    assert done.status_code == 302
+    assert "Start your application" in client.get("/volunteering/application").text
+    assert client.get(link).status_code == 410  # the link works once
+    client.post("/sign-out")
+    assert client.post("/sign-in", data={"email": "zoe@example.org", "password": GOOD_PASSWORD}).status_code == 302
 
 
-def test_weak_password_is_refused(app, client):
-    response = client.post("/volunteering/account", data=_account_form(password="password", confirm="password"))
-    assert response.status_code == 200
-    assert "There is a problem" in response.get_data(as_text=True)
-    assert _count(app, User) == 0
+def test_signing_up_with_a_taken_address_looks_the_same_and_emails_the_owner(app, client, smtp):
+    with app.app_context():
+        staff = make_user(db.session, roles=(Role.COORDINATOR,), email="priya@example.org", name="Priya Shah")
+        password_hash = staff.password_hash
+        db.session.commit()
+    new = client.post("/volunteering/account", data=_account_form())
+    taken = app.test_client().post("/volunteering/account", data=_account_form(email="PRIYA@example.org"))
+    assert taken.status_code == new.status_code == 200
+    # The pages differ only in the address echoed back: nothing says who already has an account.
+    assert taken.text.replace("PRIYA@example.org", "X") == new.text.replace("zoe@example.org", "X")
+    deliver_outbox(app)
+    (message,) = smtp.inbox.to("priya@example.org")
+    body = message.get_body(("plain",)).get_content()
+    assert "You already have an account" in message["Subject"]
+    assert "http://localhost/sign-in" in body and "http://localhost/forgotten-password" in body
+    with app.app_context():
+        owner = db.session.scalar(select(User).where(User.email == "priya@example.org"))
+        assert owner.roles == {Role.COORDINATOR} and owner.password_hash == password_hash
+        assert _count(app, User) == 2
 
 
-def test_duplicate_email_is_refused(app, client):
+def test_signing_up_again_before_confirming_sends_a_fresh_link_and_the_old_one_stops(app, client, smtp):
     client.post("/volunteering/account", data=_account_form())
-    other = app.test_client()
-    response = other.post("/volunteering/account", data=_account_form(email="ZOE@example.org"))
-    assert "There is already an account with this email address" in response.get_data(as_text=True)
+    first = _emailed_link(app, smtp, "zoe@example.org", "/confirm-email")
+    smtp.inbox.messages.clear()
+    client.post("/volunteering/account", data=_account_form())
+    second = _emailed_link(app, smtp, "zoe@example.org", "/confirm-email")
+    assert first != second
+    assert client.get(first).status_code == 410
+    assert client.get(second).status_code == 200
     assert _count(app, User) == 1
 
 
 def test_honeypot_pretends_success_but_creates_nothing(app, client):
     response = client.post("/volunteering/account", data=_account_form(website="http://spam.example"))
-    assert response.status_code == 302
+    assert response.status_code == 200 and "Check your email" in response.text
     assert _count(app, User) == 0
+    assert _count(app, OutboxMessage) == 0
 
 
 def test_account_creation_is_rate_limited(app, client):
