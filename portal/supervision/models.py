@@ -56,7 +56,8 @@ class Attendance(LabelledEnum):
 class Supervisor(Base):
     """A person a coordinator has named as a supervisor: they publish slots and record sessions.
 
-    Coordinators supervise without being named. Removing a supervisor keeps the row (ended_at set).
+    Coordinators supervise without being named. Removing a supervisor keeps the row (ended_at set) and
+    ends their access to volunteers' supervision at once.
     """
 
     __tablename__ = "supervision_supervisors"
@@ -215,8 +216,9 @@ supervision_record_cases = Table(
 
 
 class SupervisionRecord(Base):
-    """What the supervisor recorded after a session. Confidential to the volunteer's supervisors and
-    coordinators; the volunteer sees only the actions agreed."""
+    """What the supervisor recorded after a session. Confidential to coordinators, the supervisor who led
+    the session and whoever supervises the volunteer now (`queries.supervises`); the wellbeing concerns
+    only to coordinators and the session's supervisor; the volunteer sees only the actions agreed."""
 
     __tablename__ = "supervision_records"
 

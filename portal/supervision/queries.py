@@ -239,14 +239,37 @@ def list_records_of(session: Session, user_id: int) -> list[SupervisionRecord]:
     )
 
 
-def supervises(session: Session, supervisor_id: int, volunteer_user_id: int) -> bool:
-    """True when `supervisor_id` has led a session the volunteer booked (so is one of their supervisors)."""
-    return session.scalar(
+def supervises(session: Session, supervisor: User | None, volunteer_user_id: int, *, now: dt.datetime) -> bool:
+    """True while `supervisor` supervises the volunteer, in one query. Both must hold now:
+
+    - they are on the supervisors list: a coordinator, or named and not removed (removing them ends
+      this at once);
+    - the volunteer holds a live booking (not cancelled, in a slot not cancelled) in a session they
+      lead that is still to come or ended less than `rules.RECORD_WINDOW` (four weeks) ago, so they can
+      prepare for it and then write or correct its record.
+
+    A cancelled booking gives nothing, whoever made it (a supervisor who books someone into their own
+    session and cancels it gains no access), nor does a booking moved into someone else's session.
+    Records they wrote earlier let them read those records (`permissions.can_view_record`), not the
+    volunteer's whole history.
+    """
+    if supervisor is None or getattr(supervisor, "is_anonymous", False) or getattr(supervisor, "is_deactivated", True):
+        return False
+    query = (
         select(SupervisionBooking.id)
         .join(SupervisionSlot, SupervisionSlot.id == SupervisionBooking.slot_id)
-        .where(SupervisionBooking.user_id == volunteer_user_id, SupervisionSlot.supervisor_id == supervisor_id)
+        .where(
+            SupervisionBooking.user_id == volunteer_user_id, SupervisionBooking.status == BookingStatus.BOOKED,
+            SupervisionSlot.supervisor_id == supervisor.id, SupervisionSlot.status == SlotStatus.OPEN,
+            SupervisionSlot.ends_at > now - rules.RECORD_WINDOW,
+        )
         .limit(1)
-    ) is not None
+    )
+    if not is_coordinator(supervisor):
+        query = query.where(
+            exists().where(Supervisor.user_id == supervisor.id, Supervisor.ended_at.is_(None))
+        )
+    return session.scalar(query) is not None
 
 
 def list_discussable_cases(session: Session, user_id: int, *, on: dt.date) -> list[MyCase]:

@@ -18,6 +18,10 @@ BLOCKS_DEFAULT = False  # warn only, unless a coordinator switches blocking on
 DUE_SOON_SETTING = "supervision.due_soon_days"
 DUE_SOON_DEFAULT_DAYS = 14
 DEBRIEF_PROMPT_DAYS = 14
+# How long after a session ends its supervisor may still write or correct the record, and so keeps
+# access to the volunteer's supervision history; after that a coordinator does it. Four weeks: the
+# sessions the supervisors' page lists as recent.
+RECORD_WINDOW = dt.timedelta(days=28)
 MIN_CADENCE_WEEKS = 1
 MAX_CADENCE_WEEKS = 52
 

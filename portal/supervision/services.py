@@ -388,7 +388,7 @@ def _live_bookings_of(session: Session, slot_id: int) -> list[SupervisionBooking
 
 def _managed_slot(session: Session, slot_id: int, actor: User) -> SupervisionSlot:
     slot = _lock_slot(session, slot_id)
-    if not permissions.can_manage_slot(actor, slot):
+    if not permissions.can_manage_slot(actor, slot, is_supervisor=queries.is_supervisor(session, actor)):
         raise NotFound("Supervision slot not found")
     return slot
 
@@ -618,7 +618,8 @@ def _check_bookable(session: Session, slot: SupervisionSlot, user_id: int, *, ac
 
 
 def _may_act_for(session: Session, actor: User, user_id: int, slot: SupervisionSlot) -> bool:
-    return actor.id == user_id or permissions.can_manage_slot(actor, slot)
+    return actor.id == user_id or permissions.can_manage_slot(
+        actor, slot, is_supervisor=queries.is_supervisor(session, actor))
 
 
 def book_slot(
@@ -677,7 +678,7 @@ def book_slot(
 def _load_booking_for(session: Session, booking_id: int, actor: User) -> SupervisionBooking:
     booking = queries.get_booking(session, booking_id)
     # Someone else's booking is "not found", so ids in URLs reveal nothing.
-    if not permissions.can_view_booking(actor, booking):
+    if not permissions.can_view_booking(actor, booking, is_supervisor=queries.is_supervisor(session, actor)):
         raise NotFound("Supervision booking not found")
     return booking
 
@@ -713,7 +714,8 @@ def move_booking(session: Session, booking_id: int, slot_id: int, *, actor: User
         raise RuleViolation("This booking has been cancelled: book a new session instead")
     _check_cutoff(booking, actor, now, "moved")
     target = session.get(SupervisionSlot, slot_id)
-    if target is None or (actor.id != booking.user_id and not permissions.can_manage_slot(actor, target)):
+    if target is None or (actor.id != booking.user_id and not permissions.can_manage_slot(
+            actor, target, is_supervisor=queries.is_supervisor(session, actor))):
         raise NotFound("Supervision slot not found")
     _check_bookable(session, target, booking.user_id, actor=actor, now=now, exclude_booking_id=booking.id)
     old_slot = booking.slot
@@ -776,10 +778,12 @@ def record_session(session: Session, booking_id: int, details: RecordDetails, *,
     is due (no later than the cadence allows). An attended session resets the volunteer's due date.
 
     Raises SupervisionInputInvalid with every problem, RuleViolation before the session starts or for
-    a cancelled booking, NotFound for anyone but the session's supervisor or a coordinator.
+    a cancelled booking, NotFound for anyone but a coordinator or the session's supervisor (while on
+    the supervisors list, for a live booking, up to `rules.RECORD_WINDOW` after the session).
     """
     booking = queries.get_booking(session, booking_id)
-    if not permissions.can_record_session(actor, booking):
+    if not permissions.can_record_session(actor, booking, is_supervisor=queries.is_supervisor(session, actor),
+                                          now=now):
         raise NotFound("Supervision booking not found")
     slot = booking.slot
     if not booking.is_live:
@@ -876,11 +880,15 @@ def _case_rows(session: Session, case_ids: list[int]):
 
 
 def view_record(session: Session, record_id: int, *, actor: User, now: dt.datetime) -> SupervisionRecord:
-    """The whole record for a coordinator or one of the volunteer's supervisors, the viewing audited.
-    Raises NotFound for anyone else (the volunteer reads only their actions, through `list_my_actions`)."""
+    """The whole record for a coordinator, the supervisor who led the session while on the supervisors
+    list, or whoever supervises the volunteer now (`queries.supervises`); the viewing audited. Raises
+    NotFound for anyone else (the volunteer reads only their actions, on their booking)."""
     record = queries.get_record(session, record_id)
-    supervises = queries.supervises(session, actor.id, record.user_id)
-    if not permissions.can_view_record(actor, record, supervises_volunteer=supervises):
+    allowed = permissions.can_view_record(
+        actor, record, is_supervisor=queries.is_supervisor(session, actor),
+        supervises_volunteer=queries.supervises(session, actor, record.user_id, now=now),
+    )
+    if not allowed:
         raise NotFound("Supervision record not found")
     audit.record(session, actor, "supervision.record_viewed", record, at=now, user_id=record.user_id)
     return record

@@ -60,7 +60,7 @@ def _details(form) -> services.SlotDetails:
 @supervisors_only
 def manage():
     now = clock.now()
-    since = now - dt.timedelta(days=28)
+    since = now - rules.RECORD_WINDOW  # sessions whose record can still be written
     slots = queries.list_managed_slots(db.session, current_user, since=since)
     return render_template(
         "supervision/manage.html", title="Supervision sessions",
@@ -96,7 +96,8 @@ def slot_new():
 
 def _managed_slot(slot_id: int):
     slot = queries.get_slot(db.session, slot_id)
-    require(permissions.can_manage_slot(current_user, slot))
+    require(permissions.can_manage_slot(current_user, slot, is_supervisor=queries.is_supervisor(db.session,
+                                                                                                 current_user)))
     return slot
 
 
@@ -194,7 +195,10 @@ def slot_book_for(slot_id: int):
 @login_required
 def record(booking_id: int):
     booking = queries.get_booking(db.session, booking_id)
-    require(permissions.can_record_session(current_user, booking))
+    # The form lists the volunteer's cases: only for a session the person may record now, else 404.
+    require(permissions.can_record_session(current_user, booking,
+                                           is_supervisor=queries.is_supervisor(db.session, current_user),
+                                           now=clock.now()))
     held_on = queries.london_day(booking.slot.starts_at)
     existing = booking.record
     form = forms.RecordForm()
@@ -236,22 +240,32 @@ def record(booking_id: int):
 @bp.route("/records/<int:record_id>")
 @login_required
 def record_detail(record_id: int):
-    record = services.view_record(db.session, record_id, actor=current_user, now=clock.now())  # NotFound -> 404
+    now = clock.now()
+    record = services.view_record(db.session, record_id, actor=current_user, now=now)  # NotFound -> 404
     db.session.commit()  # the viewing is audited
-    history = queries.list_records_of(db.session, record.user_id)
-    return render_template("supervision/record.html", title=f"Supervision record: {record.user.name}",
-                           record=record, history=history, slot_label=services.slot_label,
-                           long_date=rules.long_date)
+    # The author of an old record reads it, but not the rest of the volunteer's history.
+    sees_history = permissions.can_view_history(
+        current_user, supervises_volunteer=queries.supervises(db.session, current_user, record.user_id, now=now))
+    can_change = permissions.can_record_session(
+        current_user, record.booking, is_supervisor=queries.is_supervisor(db.session, current_user), now=now)
+    return render_template(
+        "supervision/record.html", title=f"Supervision record: {record.user.name}", record=record,
+        history=queries.list_records_of(db.session, record.user_id) if sees_history else [],
+        can_change=can_change, sees_concerns=permissions.can_read_wellbeing_concerns(current_user, record),
+        slot_label=services.slot_label, long_date=rules.long_date,
+    )
 
 
 @bp.route("/volunteers/<int:user_id>")
 @login_required
 def volunteer(user_id: int):
-    """A volunteer's supervision history, for coordinators and the volunteer's own supervisors."""
-    require(permissions.can_see_cadence(current_user) or queries.supervises(db.session, current_user.id, user_id))
+    """A volunteer's supervision history, for coordinators and the volunteer's current supervisors
+    (`queries.supervises`); 404 for anyone else."""
+    now = clock.now()
+    require(permissions.can_view_history(
+        current_user, supervises_volunteer=queries.supervises(db.session, current_user, user_id, now=now)))
     person = db.session.get(User, user_id)
     require(person is not None)
-    now = clock.now()
     return render_template(
         "supervision/volunteer.html", title=f"Supervision: {person.name}", person=person,
         due=queries.find_supervision_due(db.session, user_id, now=now),

@@ -49,7 +49,8 @@ def slots_url() -> str:
 
 def load_booking(booking_id: int) -> SupervisionBooking:
     booking = queries.get_booking(db.session, booking_id)  # NotFound -> 404 page
-    require(permissions.can_view_booking(current_user, booking))
+    require(permissions.can_view_booking(current_user, booking,
+                                         is_supervisor=queries.is_supervisor(db.session, current_user)))
     return booking
 
 
@@ -170,7 +171,8 @@ def booking_detail(booking_id: int):
     return render_template(
         "supervision/booking.html", title="Supervision booking", booking=booking, record=record,
         slot_label=services.slot_label, now=clock.now(), is_own=booking.user_id == current_user.id,
-        can_record=permissions.can_record_session(current_user, booking),
+        can_record=permissions.can_record_session(
+            current_user, booking, is_supervisor=queries.is_supervisor(db.session, current_user), now=clock.now()),
     )
 
 
