@@ -56,8 +56,8 @@ class Attendance(LabelledEnum):
 class Supervisor(Base):
     """A person a coordinator has named as a supervisor: they publish slots and record sessions.
 
-    Coordinators supervise without being named. Removing a supervisor keeps the row (ended_at set) and
-    ends their access to volunteers' supervision at once.
+    Coordinators supervise without being named. Removing a supervisor keeps the row (ended_at set),
+    ends their access to volunteers' supervision at once and cancels their upcoming sessions.
     """
 
     __tablename__ = "supervision_supervisors"

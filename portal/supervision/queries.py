@@ -54,16 +54,25 @@ def cadence_rules(session: Session) -> rules.CadenceRules:
 # Supervisors
 
 
-def find_current_supervisor(session: Session, user_id: int) -> Supervisor | None:
-    """The person's current naming as a supervisor, or None."""
-    return session.scalar(select(Supervisor).where(Supervisor.user_id == user_id, Supervisor.ended_at.is_(None)))
+def find_current_supervisor(session: Session, user_id: int, *, lock: bool = False) -> Supervisor | None:
+    """The person's current naming as a supervisor, or None.
+
+    With `lock` the naming is held (FOR SHARE on PostgreSQL) until the transaction ends, so a slot
+    given to them cannot slip past a removal committed at the same moment: either the removal waits
+    and then cancels the slot, or this read waits and finds them removed.
+    """
+    query = select(Supervisor).where(Supervisor.user_id == user_id, Supervisor.ended_at.is_(None))
+    if lock:
+        query = query.with_for_update(read=True)
+    return session.scalar(query)
 
 
-def is_supervisor(session: Session, user: User | None) -> bool:
-    """A coordinator, or a person a coordinator has named as a supervisor (and not removed)."""
+def is_supervisor(session: Session, user: User | None, *, lock: bool = False) -> bool:
+    """A coordinator, or a person a coordinator has named as a supervisor (and not removed); `lock` as
+    for `find_current_supervisor`."""
     if user is None or getattr(user, "is_anonymous", False):
         return False
-    return is_coordinator(user) or find_current_supervisor(session, user.id) is not None
+    return is_coordinator(user) or find_current_supervisor(session, user.id, lock=lock) is not None
 
 
 def list_named_supervisors(session: Session) -> list[Supervisor]:

@@ -160,17 +160,49 @@ def name_supervisor(session: Session, user_id: int, *, actor: User, now: dt.date
     return supervisor
 
 
-def remove_supervisor(session: Session, user_id: int, *, actor: User, now: dt.datetime) -> Supervisor:
-    """End a person's naming as a supervisor. Slots they already lead stay (a coordinator manages them).
-    Raises NotFound when they are not a named supervisor."""
+@dataclass(frozen=True)
+class SupervisorRemoved:
+    """A naming ended, and the sessions of theirs that it cancelled."""
+
+    supervisor: Supervisor
+    cancelled_slots: list[SupervisionSlot]
+
+
+REMOVAL_REASON = "The supervisor leading this session is no longer available"
+
+
+def remove_supervisor(session: Session, user_id: int, *, actor: User, now: dt.datetime,
+                      booking_url: str = "") -> SupervisorRemoved:
+    """End a person's naming as a supervisor. Their access ends at once: every check of a slot,
+    booking, record or history asks whether they are on the list now. Each open session they lead
+    that has not started is cancelled through `cancel_slot`, so everyone booked is e-mailed a
+    METHOD:CANCEL with a link to book another (`booking_url`); sessions already started stay for a
+    coordinator to record. A coordinator keeps their sessions (they supervise without being named).
+
+    The naming is locked first, so a slot published for them at the same moment is either cancelled
+    here or refused there. Raises NotFound when they are not a named supervisor, PermissionDenied.
+    """
     _require_coordinator(actor, "remove supervisors")
-    supervisor = queries.find_current_supervisor(session, user_id)
+    supervisor = session.scalar(
+        select(Supervisor).where(Supervisor.user_id == user_id, Supervisor.ended_at.is_(None)).with_for_update()
+    )
     if supervisor is None:
         raise NotFound("That person is not a named supervisor")
     supervisor.ended_at = now
     session.flush()
-    audit.record(session, actor, "supervision.supervisor_removed", supervisor, at=now, user_id=user_id)
-    return supervisor
+    upcoming: list[int] = []
+    if not is_coordinator(supervisor.user):
+        upcoming = list(session.scalars(
+            select(SupervisionSlot.id)
+            .where(SupervisionSlot.supervisor_id == user_id, SupervisionSlot.status == SlotStatus.OPEN,
+                   SupervisionSlot.starts_at > now)
+            .order_by(SupervisionSlot.id)  # the lock order: slots lowest id first
+        ))
+    audit.record(session, actor, "supervision.supervisor_removed", supervisor, at=now, user_id=user_id,
+                 cancelled_slot_ids=upcoming)
+    cancelled = [cancel_slot(session, slot_id, REMOVAL_REASON, actor=actor, now=now, booking_url=booking_url)
+                 for slot_id in upcoming]
+    return SupervisorRemoved(supervisor, cancelled)
 
 
 def set_cadence_rules(
@@ -260,7 +292,9 @@ def _check_details(session: Session, details: SlotDetails, errors: FieldErrors, 
         errors.add("supervisor_id", "Select who will supervise")
     else:
         supervisor = session.get(User, details.supervisor_id)
-        if supervisor is None or not queries.is_supervisor(session, supervisor) or supervisor.is_deactivated:
+        # Locked, so a removal at the same moment cannot miss this slot (see remove_supervisor).
+        if supervisor is None or supervisor.is_deactivated or not queries.is_supervisor(session, supervisor,
+                                                                                          lock=True):
             errors.add("supervisor_id", "Select the supervisor from the list")
             supervisor = None
         elif not is_coordinator(actor) and supervisor.id != actor.id:

@@ -1,7 +1,7 @@
 """Who may read a volunteer's supervision (history, records, wellbeing concerns, the record form with
 their cases): coordinators, and a supervisor on the supervisors list with a live booking in a session
 they lead (to come, or ended less than four weeks ago). Booking someone in and cancelling gives
-nothing; removing a supervisor ends their access."""
+nothing; removing a supervisor ends their access and cancels their upcoming sessions."""
 
 from __future__ import annotations
 
@@ -13,11 +13,13 @@ from sqlalchemy import select
 from portal.cases.models import CaseStatus
 from portal.core import clock
 from portal.core.accounts import Role, User
+from portal.core.audit import AuditEntry
 from portal.core.errors import NotFound
 from portal.core.outbox import OutboxMessage
 from portal.extensions import db
 from portal.supervision import permissions, queries, rules, services
-from portal.supervision.models import BookingStatus, SupervisionBooking
+from portal.supervision.errors import SupervisionInputInvalid
+from portal.supervision.models import BookingStatus, SlotStatus, SupervisionBooking, SupervisionSlot
 from tests.cases.builders import make_allocation, make_case
 from tests.supervision.builders import (
     NEXT_MONDAY,
@@ -109,6 +111,51 @@ def test_access_lasts_four_weeks_after_the_session_and_the_author_keeps_their_ow
     assert services.view_record(session, own.id, actor=supervisor, now=outside) is own
     with pytest.raises(NotFound):
         services.view_record(session, others.id, actor=supervisor, now=outside)
+
+
+def test_removing_a_supervisor_ends_their_access_and_cancels_their_upcoming_sessions(session):
+    coordinator = make_coordinator(session)
+    supervisor = named_supervisor(session, coordinator)
+    volunteer, first, second = make_volunteer(session), make_volunteer(session), make_volunteer(session)
+    own = recorded_session(session, supervisor, volunteer)
+    individual = make_slot(session, actor=supervisor, day=NEXT_MONDAY + dt.timedelta(weeks=1))
+    group = make_slot(session, actor=supervisor, day=NEXT_MONDAY + dt.timedelta(weeks=2), kind="group",
+                      capacity=4)
+    empty = make_slot(session, actor=supervisor, day=NEXT_MONDAY + dt.timedelta(weeks=3))
+    services.book_slot(session, individual.id, user_id=volunteer.id, actor=volunteer, now=AFTER)
+    for person in (first, second):
+        services.book_slot(session, group.id, user_id=person.id, actor=person, now=AFTER)
+    someone_elses = make_slot(session, actor=coordinator, day=NEXT_MONDAY + dt.timedelta(weeks=1))
+    assert queries.supervises(session, supervisor, volunteer.id, now=AFTER)
+
+    removed = services.remove_supervisor(session, supervisor.id, actor=coordinator, now=AFTER,
+                                         booking_url="https://portal.example.org/supervision/slots")
+
+    assert [slot.id for slot in removed.cancelled_slots] == [individual.id, group.id, empty.id]
+    assert all(slot.status is SlotStatus.CANCELLED for slot in (individual, group, empty))
+    assert someone_elses.status is SlotStatus.OPEN and own.booking.slot.status is SlotStatus.OPEN
+    for person in (volunteer, first, second):
+        [message] = cancellations_to(session, person.email)
+        assert message.attachments[0].content_type.startswith("text/calendar; method=CANCEL")
+        assert "no longer available" in message.text_body
+        assert "https://portal.example.org/supervision/slots" in message.text_body
+    assert not queries.supervises(session, supervisor, volunteer.id, now=AFTER)
+    with pytest.raises(NotFound):
+        services.view_record(session, own.id, actor=supervisor, now=AFTER)
+    with pytest.raises(NotFound):
+        services.record_session(session, own.booking_id, services.RecordDetails(attendance="did_not_attend"),
+                                actor=supervisor, now=AFTER)
+    entry = session.scalar(select(AuditEntry).where(AuditEntry.action == "supervision.supervisor_removed"))
+    assert entry.details["cancelled_slot_ids"] == [individual.id, group.id, empty.id]
+
+
+def test_a_removed_supervisor_cannot_be_given_a_new_session(session):
+    coordinator = make_coordinator(session)
+    supervisor = named_supervisor(session, coordinator)
+    services.remove_supervisor(session, supervisor.id, actor=coordinator, now=NOW)
+    with pytest.raises(SupervisionInputInvalid) as refused:
+        services.publish_slots(session, slot_details(supervisor), actor=coordinator, now=NOW)
+    assert refused.value.errors["supervisor_id"] == ["Select the supervisor from the list"]
 
 
 # ---------------------------------------------------------------------------------------------
@@ -233,3 +280,28 @@ def test_a_removed_supervisor_gets_404_on_their_records_and_record_forms(app, cl
         assert CONCERN not in response.text
     assert client.post(f"/supervision/bookings/{booking_id}/record",
                        data={"attendance": "did_not_attend"}).status_code == 404
+
+
+def test_removing_a_supervisor_on_the_page_cancels_their_sessions_and_tells_those_booked(app, client, login_as,
+                                                                                        people):
+    with app.app_context():
+        supervisor = named_supervisor(db.session, db.session.get(User, people["coordinator"]))
+        db.session.commit()
+        supervisor_id = supervisor.id
+    slot_id = own_slot(app, supervisor_id)
+    with app.app_context():
+        volunteer = db.session.get(User, people["volunteer"])
+        services.book_slot(db.session, slot_id, user_id=volunteer.id, actor=volunteer, now=clock.now())
+        db.session.commit()
+        email = volunteer.email
+    login_as(Role.COORDINATOR)
+
+    removed = client.post(f"/supervision/supervisors/{supervisor_id}/remove", data={})
+
+    assert removed.status_code == 302
+    assert "1 upcoming session they led cancelled" in client.get(removed.location).text
+    with app.app_context():
+        assert db.session.get(SupervisionSlot, slot_id).status is SlotStatus.CANCELLED
+        [message] = cancellations_to(db.session, email)
+        assert message.attachments[0].content_type.startswith("text/calendar; method=CANCEL")
+        assert "/supervision/slots" in message.text_body

@@ -324,9 +324,13 @@ def supervisor_remove(user_id: int):
     form = forms.RemoveSupervisorForm()
     if not form.validate_on_submit():
         abort(400)
-    removed = services.remove_supervisor(db.session, user_id, actor=current_user, now=clock.now())
+    removed = services.remove_supervisor(db.session, user_id, actor=current_user, now=clock.now(),
+                                         booking_url=slots_url())
     db.session.commit()
-    flash(f"{removed.user.name} is no longer a supervisor. Sessions they lead stay until you change them.", "success")
+    count = len(removed.cancelled_slots)
+    cancelled = (f" {count} upcoming session{'s' if count != 1 else ''} they led cancelled; everyone booked has "
+                 "been told." if count else "")
+    flash(f"{removed.supervisor.user.name} is no longer a supervisor.{cancelled}", "success")
     return redirect(url_for("supervision.supervisors"))
 
 
