@@ -6,6 +6,7 @@ from __future__ import annotations
 import datetime as dt
 import re
 import secrets
+from pathlib import Path
 
 import pytest
 from flask import Flask
@@ -224,3 +225,11 @@ def test_production_refuses_a_weak_secret_key(key, database_url):
 def test_production_accepts_a_random_32_byte_secret_key(key, database_url):
     app = create_app(TestConfig, ENV_NAME="production", SECRET_KEY=key, SQLALCHEMY_DATABASE_URI=database_url)
     assert app.config["SECRET_KEY"] == key
+
+
+def test_no_link_is_built_from_the_request_host():
+    """Every absolute link goes through portal.web.links (PORTAL_BASE_URL), never `_external=True`."""
+    root = Path(__file__).resolve().parents[2] / "portal"
+    offenders = [str(path.relative_to(root)) for path in root.rglob("*.py")
+                 if path.name != "links.py" and "_external=True" in path.read_text(encoding="utf-8")]
+    assert offenders == []

@@ -21,6 +21,7 @@ from portal.supervision.web import forms
 from portal.supervision.web.blueprint import bp
 from portal.web.decorators import require, role_required
 from portal.web.forms import add_service_problem
+from portal.web.links import external_url
 
 volunteers_only = role_required(Role.VOLUNTEER)
 
@@ -40,11 +41,11 @@ def put_errors(form, problem: RuleViolation, fallback: str) -> None:
 
 
 def mine_url() -> str:
-    return url_for("supervision.mine", _external=True)
+    return external_url("supervision.mine")
 
 
 def slots_url() -> str:
-    return url_for("supervision.slots", _external=True)
+    return external_url("supervision.slots")
 
 
 def load_booking(booking_id: int) -> SupervisionBooking:
