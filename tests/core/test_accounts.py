@@ -6,7 +6,7 @@ import pytest
 from sqlalchemy import select
 
 from portal.core import account_services
-from portal.core.accounts import AccountToken, Role, TokenPurpose, find_user_by_login_id
+from portal.core.accounts import AccountToken, Role, TokenPurpose, find_signed_in_user
 from portal.core.audit import AuditEntry
 from portal.core.errors import PermissionDenied, RuleViolation, ValidationFailed
 from portal.core.outbox import OutboxMessage
@@ -14,6 +14,10 @@ from portal.core.passwords import password_problems
 from tests.builders import FIXED_NOW, PASSWORD, make_user
 
 NOW = FIXED_NOW
+
+
+def signed_in(session, login_id: str, key: str):
+    return find_signed_in_user(session, login_id, key, now=NOW, lifetime=dt.timedelta(hours=12))
 
 
 def link(token: str) -> str:
@@ -68,12 +72,13 @@ def test_deactivated_person_cannot_sign_in_and_old_login_id_stops_working(sessio
     admin = make_user(session, roles=[Role.ADMIN])
     user = make_user(session)
     login_id = user.get_id()
-    assert find_user_by_login_id(session, login_id) is user
+    key = account_services.start_sign_in_session(session, user, now=NOW)
+    assert signed_in(session, login_id, key) is user
     account_services.deactivate_user(session, user, actor=admin, now=NOW)
     assert account_services.authenticate(session, user.email, PASSWORD, now=NOW) is None
-    assert find_user_by_login_id(session, login_id) is None
+    assert signed_in(session, login_id, key) is None
     account_services.reactivate_user(session, user, actor=admin, now=NOW)
-    assert find_user_by_login_id(session, login_id) is None  # must sign in afresh
+    assert signed_in(session, login_id, key) is None  # must sign in afresh
     assert account_services.authenticate(session, user.email, PASSWORD, now=NOW) is not None
 
 
@@ -95,6 +100,8 @@ def test_only_admins_manage_people_and_an_admin_cannot_lock_themselves_out(sessi
 def test_reset_link_is_single_use_expires_and_signs_out_other_browsers(session):
     user = make_user(session)
     old_login_id = user.get_id()
+    key = account_services.start_sign_in_session(session, user, now=NOW)
+    assert signed_in(session, old_login_id, key) is user
     sent: list[str] = []
 
     def capture(token: str) -> str:
@@ -113,7 +120,7 @@ def test_reset_link_is_single_use_expires_and_signs_out_other_browsers(session):
     account_services.complete_password_token(
         session, token, TokenPurpose.PASSWORD_RESET, "new-lantern-kettle-99", now=NOW
     )
-    assert find_user_by_login_id(session, old_login_id) is None
+    assert signed_in(session, old_login_id, key) is None
     assert account_services.authenticate(session, user.email, "new-lantern-kettle-99", now=NOW)
     with pytest.raises(RuleViolation, match="expired or has already been used"):
         account_services.complete_password_token(
@@ -161,3 +168,21 @@ def test_invitation_creates_account_without_password_and_link_sets_one(session):
         session, sent[0], TokenPurpose.INVITATION, "bright-harbour-meadow-12", now=NOW
     )
     assert account_services.authenticate(session, user.email, "bright-harbour-meadow-12", now=NOW)
+
+
+def test_a_sign_in_session_ends_when_signed_out_and_after_its_lifetime(session):
+    user = make_user(session)
+    login_id = user.get_id()
+    key = account_services.start_sign_in_session(session, user, now=NOW)
+    other = account_services.start_sign_in_session(session, user, now=NOW)
+    lifetime = dt.timedelta(hours=12)
+    assert find_signed_in_user(session, login_id, key, now=NOW + lifetime - dt.timedelta(seconds=1),
+                               lifetime=lifetime) is user
+    assert find_signed_in_user(session, login_id, key, now=NOW + lifetime, lifetime=lifetime) is None
+    assert find_signed_in_user(session, login_id, None, now=NOW, lifetime=lifetime) is None
+    assert find_signed_in_user(session, login_id, "made-up", now=NOW, lifetime=lifetime) is None
+    account_services.end_sign_in_session(session, key, now=NOW)
+    assert signed_in(session, login_id, key) is None
+    assert signed_in(session, login_id, other) is user  # another browser carries on
+    account_services.end_sign_in_session(session, key, now=NOW)  # twice is harmless
+    account_services.end_sign_in_session(session, None, now=NOW)
