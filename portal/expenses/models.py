@@ -8,7 +8,7 @@ import datetime as dt
 import enum
 from decimal import Decimal
 
-from sqlalchemy import CheckConstraint, Enum, ForeignKey, Index, Numeric, String, Text, UniqueConstraint, text
+from sqlalchemy import CheckConstraint, Enum, ForeignKey, Index, Numeric, String, Text, UniqueConstraint, false, text
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from portal.cases.models import LabelledEnum
@@ -287,6 +287,9 @@ class Receipt(Base):
     content_type: Mapped[str] = mapped_column(String(100))
     size: Mapped[int]
     sha256: Mapped[str] = mapped_column(String(64), index=True)
+    # True when the stored bytes are an image re-encoded by `portal.core.files` (only those may be shown in
+    # the browser); receipts stored before re-encoding began are False and are always downloaded.
+    is_reencoded: Mapped[bool] = mapped_column(default=False, server_default=false())
     uploaded_by_id: Mapped[int | None] = mapped_column(ForeignKey("users.id", ondelete="SET NULL"))
     uploaded_at: Mapped[dt.datetime] = mapped_column(default=utcnow)
 

@@ -751,7 +751,8 @@ def add_receipt(
     session: Session, line_id: int, data: bytes, *, filename: str | None, directory: str | Path, actor: User,
     now: dt.datetime, max_bytes: int = RECEIPT_MAX_BYTES,
 ) -> Receipt:
-    """Check a receipt by content (JPEG, PNG, HEIC, PDF) and keep it in the private `directory`.
+    """Check a receipt by content (JPEG, PNG or PDF, see `portal.core.files`) and keep it in the private
+    `directory`: photos are stored re-encoded (no EXIF location, nothing hidden after the image), PDFs as sent.
 
     Raises UploadRejected with a message for the claimant, RuleViolation when the claim cannot be changed.
     """
@@ -763,10 +764,10 @@ def add_receipt(
     if len(line.receipts) >= RECEIPTS_PER_LINE:
         raise files.UploadRejected(f"A line can have at most {RECEIPTS_PER_LINE} receipts")
     _editable(session, claim, actor, now)
-    stored_name = files.save(directory, data)
+    stored_name = files.save(directory, checked.data)
     receipt = Receipt(line=line, stored_name=stored_name, display_name=checked.display_name, kind=checked.kind,
                       content_type=checked.content_type, size=checked.size, sha256=checked.sha256,
-                      uploaded_by_id=actor.id, uploaded_at=now)
+                      is_reencoded=checked.reencoded, uploaded_by_id=actor.id, uploaded_at=now)
     session.add(receipt)
     line.updated_at = now
     _touch(claim, now)

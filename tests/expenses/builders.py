@@ -3,10 +3,13 @@
 from __future__ import annotations
 
 import datetime as dt
+import io
 import zlib
 from pathlib import Path
 from typing import Any
 
+from PIL import Image
+from pypdf import PdfWriter
 from sqlalchemy.orm import Session
 
 from portal.core.accounts import Role, User
@@ -44,8 +47,11 @@ def expense_data(amount: str = "4.50", *, category: str = "parking", spent_on: d
 
 
 def jpeg_bytes(seed: int = 0) -> bytes:
-    """A tiny JPEG-signed file (content sniffing reads the signature), distinct per seed."""
-    return b"\xff\xd8\xff\xe0\x00\x10JFIF\x00" + seed.to_bytes(4, "big") + b"\x00" * 64 + b"\xff\xd9"
+    """A real small JPEG made with Pillow, distinct per seed (its size encodes the seed, and survives
+    re-encoding)."""
+    buffer = io.BytesIO()
+    Image.new("RGB", (8 + seed % 256, 8 + seed // 256 % 256), (200, 120, 40)).save(buffer, "JPEG")
+    return buffer.getvalue()
 
 
 def png_bytes(seed: int = 0) -> bytes:
@@ -63,8 +69,14 @@ def heic_bytes() -> bytes:
     return (len(ftyp) + 4).to_bytes(4, "big") + ftyp + b"\x00" * 200
 
 
-def pdf_bytes() -> bytes:
-    return b"%PDF-1.4\n1 0 obj<<>>endobj\ntrailer<<>>\n%%EOF\n"
+def pdf_bytes(title: str = "Receipt") -> bytes:
+    """A real one-page PDF made with pypdf."""
+    writer = PdfWriter()
+    writer.add_blank_page(width=298, height=420)
+    writer.add_metadata({"/Title": title})
+    buffer = io.BytesIO()
+    writer.write(buffer)
+    return buffer.getvalue()
 
 
 def start_claim(session: Session, volunteer: User, *, now: dt.datetime = NOW) -> Claim:

@@ -9,16 +9,18 @@ from decimal import Decimal
 
 import pytest
 from openpyxl import load_workbook
+from pypdf import PdfWriter
+from pypdf.actions import JavaScript
 from sqlalchemy import select
 
-from portal.core import clock
+from portal.core import clock, files
 from portal.core.accounts import Role
 from portal.core.audit import AuditEntry
 from portal.expenses import services
-from portal.expenses.models import BatchStatus, Claim, ClaimStatus
+from portal.expenses.models import BatchStatus, Claim, ClaimStatus, Receipt
 from portal.extensions import db
 from tests import builders
-from tests.expenses.builders import expense_data, jpeg_bytes, mileage_data
+from tests.expenses.builders import expense_data, jpeg_bytes, mileage_data, pdf_bytes
 
 
 @pytest.fixture
@@ -118,7 +120,7 @@ def test_a_bad_receipt_saves_nothing_and_says_why(app, sign_in):
     response = client.post(f"/expenses/claims/{claim_id}/lines/new/expense", data={
         **date_fields("spent_on", clock.today()), "category": "parking", "amount": "6.00", "description": "Car park",
         "receipts": [(io.BytesIO(b"MZ\x90\x00 not a photo"), "receipt.jpg")]}, content_type="multipart/form-data")
-    assert response.status_code == 400 and "must be a JPEG, PNG, HEIC or PDF" in response.text
+    assert response.status_code == 400 and "must be a JPEG, PNG or PDF" in response.text
     with app.app_context():
         assert db.session.get(Claim, claim_id).lines == []
 
@@ -140,12 +142,76 @@ def test_receipts_are_served_to_the_claimant_and_approvers_only(app, sign_in, re
     admin, _ = sign_in(Role.ADMIN)
     _claim_id, receipt_id = make_claim(app, owner_id, receipts_dir)
     response = owner.get(f"/expenses/receipts/{receipt_id}")
-    assert response.status_code == 200 and response.data == jpeg_bytes(owner_id)
+    with app.app_context():
+        stored = files.read(receipts_dir, db.session.get(Receipt, receipt_id).stored_name)
+    assert response.status_code == 200 and response.data == stored  # the re-encoded photo
     assert response.headers["Content-Type"] == "image/jpeg" and "no-store" in response.headers["Cache-Control"]
     assert coordinator.get(f"/expenses/receipts/{receipt_id}").status_code == 200
     assert other.get(f"/expenses/receipts/{receipt_id}").status_code == 404
     assert admin.get(f"/expenses/receipts/{receipt_id}").status_code == 404
     assert owner.get(f"/expenses/receipts/{receipt_id + 1000}").status_code == 404
+
+
+def _upload_receipt(app, client, claim_id, data, name):
+    """Add a parking line to the claim through the page, then upload `data` to it as a receipt."""
+    response = client.post(f"/expenses/claims/{claim_id}/lines/new/expense", data={
+        **date_fields("spent_on", clock.today()), "category": "parking", "amount": "6.00",
+        "description": "Car park", "activity": "other", "purpose": "Training day"})
+    assert response.status_code == 302, response.text
+    with app.app_context():
+        line_id = db.session.get(Claim, claim_id).lines[-1].id
+    return client.post(f"/expenses/claims/{claim_id}/lines/{line_id}/receipts",
+                       data={"receipts": [(io.BytesIO(data), name)]}, content_type="multipart/form-data")
+
+
+def _receipt_ids(app, claim_id):
+    with app.app_context():
+        return [receipt.id for line in db.session.get(Claim, claim_id).lines for receipt in line.receipts]
+
+
+def test_a_receipt_photo_opens_sandboxed_in_the_browser_and_a_receipt_pdf_is_downloaded(app, sign_in):
+    client, _ = sign_in(Role.VOLUNTEER)
+    claim_id = int(client.post("/expenses/claims/new").headers["Location"].rstrip("/").split("/")[-1])
+    response = _upload_receipt(app, client, claim_id, jpeg_bytes(3) + b"<html><script>x()</script>", "photo.jpg")
+    assert response.status_code == 302, response.text
+    response = _upload_receipt(app, client, claim_id, pdf_bytes(), "taxi.pdf")
+    assert response.status_code == 302, response.text
+    photo_id, pdf_id = _receipt_ids(app, claim_id)
+    photo = client.get(f"/expenses/receipts/{photo_id}")
+    assert photo.headers["Content-Disposition"].startswith("inline;") and b"<script" not in photo.data
+    document = client.get(f"/expenses/receipts/{pdf_id}")
+    assert document.headers["Content-Disposition"].startswith("attachment;") and document.data == pdf_bytes()
+    for response in (photo, document):
+        assert response.status_code == 200
+        assert "sandbox" in response.headers["Content-Security-Policy"]
+        assert "default-src 'none'" in response.headers["Content-Security-Policy"]
+        assert response.headers["X-Content-Type-Options"] == "nosniff"
+
+
+def test_a_photo_stored_before_reencoding_began_is_downloaded_not_shown(app, sign_in, receipts_dir):
+    owner, owner_id = sign_in(Role.VOLUNTEER)
+    _claim_id, receipt_id = make_claim(app, owner_id, receipts_dir)
+    with app.app_context():
+        db.session.get(Receipt, receipt_id).is_reencoded = False
+        db.session.commit()
+    response = owner.get(f"/expenses/receipts/{receipt_id}")
+    assert response.status_code == 200
+    assert response.headers["Content-Disposition"].startswith("attachment;")
+    assert "sandbox" in response.headers["Content-Security-Policy"]
+
+
+def test_a_receipt_pdf_with_javascript_is_refused_and_nothing_is_kept(app, sign_in, receipts_dir):
+    client, _ = sign_in(Role.VOLUNTEER)
+    claim_id = int(client.post("/expenses/claims/new").headers["Location"].rstrip("/").split("/")[-1])
+    writer = PdfWriter()
+    writer.add_blank_page(width=200, height=200)
+    writer.add_open_action(JavaScript("app.launchURL('https://attacker.example/')"))
+    buffer = io.BytesIO()
+    writer.write(buffer)
+    response = _upload_receipt(app, client, claim_id, buffer.getvalue(), "taxi.pdf")
+    assert response.status_code == 400 and "The selected PDF contains JavaScript" in response.text
+    assert _receipt_ids(app, claim_id) == []
+    assert not receipts_dir.exists() or not any(path.is_file() for path in receipts_dir.rglob("*"))
 
 
 def test_every_claim_route_is_a_404_for_another_volunteer(app, sign_in, receipts_dir):

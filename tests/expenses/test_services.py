@@ -4,6 +4,7 @@ decisions, duplicates, bad input, and payment batches (one batch, paid once)."""
 from __future__ import annotations
 
 import datetime as dt
+import hashlib
 
 import pytest
 from sqlalchemy import select
@@ -22,6 +23,7 @@ from tests.expenses.builders import (
     TODAY,
     add_line,
     expense_data,
+    heic_bytes,
     jpeg_bytes,
     make_coordinator,
     make_submitted_claim,
@@ -80,16 +82,24 @@ def test_a_line_over_the_receipt_limit_cannot_be_submitted_without_a_receipt_but
     assert claim.status is ClaimStatus.DRAFT
 
 
-def test_receipts_are_checked_by_content_and_iphone_photos_are_welcome(session, receipts_dir):
+def test_receipts_are_checked_by_content_and_iphone_photos_are_asked_for_as_jpeg(session, receipts_dir):
     volunteer = make_volunteer(session)
     line = add_line(session, start_claim(session, volunteer), expense_data())
-    from tests.expenses.builders import heic_bytes
-
-    receipt = services.add_receipt(session, line.id, heic_bytes(), filename="IMG_4410.HEIC", directory=receipts_dir,
-                                   actor=volunteer, now=NOW)
-    assert (receipt.kind, receipt.display_name) == ("heic", "IMG_4410.heic")
-    assert (receipts_dir / receipt.stored_name[:2] / receipt.stored_name).read_bytes() == heic_bytes()
-    with pytest.raises(UploadRejected, match="must be a JPEG, PNG, HEIC or PDF"):
+    # HEIC cannot be decoded here, so it cannot be checked or re-encoded: the claimant is told how to send a JPEG.
+    with pytest.raises(UploadRejected, match="upload it as a JPEG instead"):
+        services.add_receipt(session, line.id, heic_bytes(), filename="IMG_4410.HEIC", directory=receipts_dir,
+                             actor=volunteer, now=NOW)
+    receipt = services.add_receipt(session, line.id, jpeg_bytes() + b"<script>alert(1)</script>",
+                                   filename="IMG_4410.HEIC", directory=receipts_dir, actor=volunteer, now=NOW)
+    assert (receipt.kind, receipt.display_name, receipt.is_reencoded) == ("jpeg", "IMG_4410.jpg", True)
+    stored = (receipts_dir / receipt.stored_name[:2] / receipt.stored_name).read_bytes()
+    assert stored.startswith(b"\xff\xd8\xff") and b"<script" not in stored
+    assert (receipt.size, receipt.sha256) == (len(stored), hashlib.sha256(stored).hexdigest())
+    document = services.add_receipt(session, line.id, pdf_bytes(), filename="taxi.pdf", directory=receipts_dir,
+                                    actor=volunteer, now=NOW)
+    assert (document.kind, document.is_reencoded) == ("pdf", False)
+    assert (receipts_dir / document.stored_name[:2] / document.stored_name).read_bytes() == pdf_bytes()
+    with pytest.raises(UploadRejected, match="must be a JPEG, PNG or PDF"):
         services.add_receipt(session, line.id, b"GIF89a......", filename="r.jpg", directory=receipts_dir,
                              actor=volunteer, now=NOW)
     with pytest.raises(UploadRejected, match="smaller than"):

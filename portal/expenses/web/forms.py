@@ -25,7 +25,7 @@ from portal.web.fields import GovDateField
 
 DESCRIPTION_HINT = ("What it was for, like “Parking at the training venue”. Do not write the names of "
                     "anyone involved in a case.")
-RECEIPT_HINT = "Photos (JPEG, PNG or iPhone HEIC) or PDF, up to 8 MB each. You can choose more than one."
+RECEIPT_HINT = "Photos (JPEG or PNG) or PDF, up to 8 MB each. You can choose more than one."
 EXPENSE_CATEGORIES = [SelectChoice(category.value, category.label.capitalize())
                       for category in Category if category is not Category.MILEAGE]
 VEHICLES = [SelectChoice(vehicle.value, vehicle.label.capitalize()) for vehicle in Vehicle]

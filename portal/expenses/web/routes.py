@@ -7,10 +7,9 @@ or receipt is a 404, whatever the id in the URL.
 
 from __future__ import annotations
 
-import io
 from pathlib import Path
 
-from flask import current_app, flash, redirect, render_template, request, send_file, url_for
+from flask import current_app, flash, redirect, render_template, request, url_for
 from flask_login import current_user
 from werkzeug.datastructures import FileStorage
 from wtforms import SelectChoice
@@ -24,6 +23,7 @@ from portal.expenses.web import forms
 from portal.expenses.web.blueprint import bp
 from portal.extensions import db
 from portal.web.decorators import require, role_required
+from portal.web.files import upload_response
 from portal.web.forms import add_service_problem
 
 claimant_only = role_required(Role.VOLUNTEER, Role.TRAINER)
@@ -254,12 +254,8 @@ def receipt(receipt_id: int):
     except FileNotFoundError:
         data = None
     require(data is not None)
-    inline = found.kind in ("jpeg", "png", "pdf")
-    response = send_file(io.BytesIO(data), mimetype=found.content_type, as_attachment=not inline,
-                         download_name=files.download_name(found.display_name, found.kind), max_age=0)
-    response.headers["Cache-Control"] = "private, no-store"
-    response.headers["X-Content-Type-Options"] = "nosniff"
-    return response
+    # Photos we re-encoded open in the browser; PDFs and anything stored before re-encoding are downloaded.
+    return upload_response(data, kind=found.kind, name=found.display_name, reencoded=found.is_reencoded)
 
 
 @bp.route("/receipts/<int:receipt_id>/remove", methods=["POST"])

@@ -359,7 +359,7 @@ def submit_work(
     attempt.submitted_at = now
     attempt.text = text or None
     if checked is not None:
-        attempt.file_id = store.save(file_data)
+        attempt.file_id = store.save(checked.data)
         attempt.file_name, attempt.file_type = checked.display_name, checked.kind
         attempt.file_size = checked.size
         attempt.sha256 = checked.sha256

@@ -1,9 +1,10 @@
 """Coursework files: what coursework accepts and where a submission's file is kept. Flask-free.
 
-Checking (type by content, size, safe names) and storing (random names, mode 0600, outside `static/`) are
-`portal.core.files`; this module only binds them to coursework: PDF, DOCX or ODT up to MAX_FILE_BYTES whose
-name must match what the file is, refusals raised as coursework's `UploadRejected` (which names the form's
-file field), and a `FileStore` bound to the coursework upload folder that the services are handed.
+Checking (type by content, structure, no scripts or macros, size, safe names) and storing (random names, mode
+0600, outside `static/`) are `portal.core.files`; this module only binds them to coursework: PDF, DOCX or ODT
+up to MAX_FILE_BYTES whose name must match what the file is, refusals raised as coursework's `UploadRejected`
+(which names the form's file field), and a `FileStore` bound to the coursework upload folder that the
+services are handed. Store `CheckedUpload.data`, the bytes the checks passed.
 """
 
 from __future__ import annotations

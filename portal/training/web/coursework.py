@@ -10,10 +10,9 @@ moderation, release, conflicts of interest, and practical observation records.
 from __future__ import annotations
 
 import datetime as dt
-import io
 import os
 
-from flask import current_app, flash, redirect, render_template, request, send_file, url_for
+from flask import current_app, flash, redirect, render_template, request, url_for
 from flask_login import current_user, login_required
 from wtforms import SelectChoice
 
@@ -28,6 +27,7 @@ from portal.training.models import Enrolment
 from portal.training.web import coursework_forms as forms
 from portal.training.web.blueprint import bp
 from portal.web.decorators import require, role_required
+from portal.web.files import upload_response
 from portal.web.forms import ConfirmForm, add_service_problem
 
 staff_only = role_required(Role.TRAINER, Role.COORDINATOR)
@@ -181,13 +181,8 @@ def coursework_file(attempt_id: int):
         audit.record(db.session, current_user, "coursework.file_opened", attempt, at=clock.now(),
                      file_name=attempt.file_name)
         db.session.commit()
-    # Files are small (MAX_FILE_BYTES): reading them whole leaves no file handle open after the response.
-    response = send_file(io.BytesIO(store.read(attempt.file_id)), mimetype=files.KINDS[attempt.file_type].content_type,
-                         as_attachment=True, download_name=files.download_name(attempt.file_name, attempt.file_type),
-                         max_age=0, conditional=False, etag=False)
-    response.headers["Cache-Control"] = "private, no-store"
-    response.headers["X-Content-Type-Options"] = "nosniff"
-    return response
+    # Documents are stored as uploaded, so they are always downloaded, never opened in the browser.
+    return upload_response(store.read(attempt.file_id), kind=attempt.file_type, name=attempt.file_name)
 
 
 # ---------------------------------------------------------------------------------------------

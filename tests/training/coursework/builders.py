@@ -10,6 +10,8 @@ import datetime as dt
 import io
 import zipfile
 
+from pypdf import PdfWriter
+from pypdf.actions import JavaScript
 from sqlalchemy.orm import Session
 
 from portal.core.accounts import User
@@ -25,10 +27,13 @@ LATER = NOW + dt.timedelta(days=22)
 
 
 def pdf_bytes(body: str = "Reflective essay") -> bytes:
-    """A tiny but well-formed PDF."""
-    return (b"%PDF-1.4\n1 0 obj << /Type /Catalog /Pages 2 0 R >> endobj\n"
-            b"2 0 obj << /Type /Pages /Kids [] /Count 0 >> endobj\n"
-            + f"% {body}\n".encode() + b"trailer << /Root 1 0 R >>\n%%EOF\n")
+    """A real one-page PDF made with pypdf, distinct per body (its title)."""
+    writer = PdfWriter()
+    writer.add_blank_page(width=595, height=842)
+    writer.add_metadata({"/Title": body})
+    buffer = io.BytesIO()
+    writer.write(buffer)
+    return buffer.getvalue()
 
 
 def docx_bytes(body: str = "Reflective essay") -> bytes:
@@ -49,6 +54,27 @@ def odt_bytes(body: str = "Reflective essay") -> bytes:
         archive.writestr("content.xml", f'<?xml version="1.0"?><office:document-content>{body}'
                                         "</office:document-content>", compress_type=zipfile.ZIP_DEFLATED)
         archive.writestr("META-INF/manifest.xml", '<?xml version="1.0"?><manifest/>')
+    return buffer.getvalue()
+
+
+def macro_docx_bytes() -> bytes:
+    """A Word document with a VBA project in it (what Word saves as .docm), named as a .docx would be."""
+    plain = zipfile.ZipFile(io.BytesIO(docx_bytes()))
+    buffer = io.BytesIO()
+    with zipfile.ZipFile(buffer, "w", zipfile.ZIP_DEFLATED) as archive:
+        for name in plain.namelist():
+            archive.writestr(name, plain.read(name))
+        archive.writestr("word/vbaProject.bin", b"\xd0\xcf\x11\xe0\xa1\xb1\x1a\xe1 Sub AutoOpen()")
+    return buffer.getvalue()
+
+
+def scripted_pdf_bytes() -> bytes:
+    """A one-page PDF that runs JavaScript when it is opened."""
+    writer = PdfWriter()
+    writer.add_blank_page(width=595, height=842)
+    writer.add_open_action(JavaScript("app.launchURL('https://attacker.example/')"))
+    buffer = io.BytesIO()
+    writer.write(buffer)
     return buffer.getvalue()
 
 

@@ -21,7 +21,14 @@ from portal.training.demo import load_demo_training
 from tests import builders
 from tests.builders import make_user
 from tests.training.builders import COMPETENCIES, NOW, enrol, make_cohort, make_trainer
-from tests.training.coursework.builders import Setting, docx_bytes, odt_bytes, pdf_bytes
+from tests.training.coursework.builders import (
+    Setting,
+    docx_bytes,
+    macro_docx_bytes,
+    odt_bytes,
+    pdf_bytes,
+    scripted_pdf_bytes,
+)
 
 M = MarkingStatus
 
@@ -140,6 +147,8 @@ def test_upload_through_the_page_shows_the_receipt(app, world, upload_dir, name,
     ("essay.pdf", b"", "The selected file is empty"),
     ("essay.exe", b"MZ\x90", "must be a PDF, DOCX or ODT"),
     ("essay.pdf", docx_bytes(), "is a Word document (DOCX) but its name ends in .pdf"),
+    ("essay.docx", macro_docx_bytes(), "contains macros, which are not allowed"),
+    ("essay.pdf", scripted_pdf_bytes(), "The selected PDF contains JavaScript"),
 ])
 def test_bad_uploads_show_an_error_summary_and_store_nothing(app, world, upload_dir, name, data, message):
     client = client_for(app, world, "volunteer")
@@ -185,6 +194,8 @@ def test_download_is_an_attachment_with_a_safe_name_for_the_volunteer_trainer_an
         assert response.headers["Content-Disposition"].startswith("attachment;")
         assert "Zoe_s essay.pdf" in response.headers["Content-Disposition"]
         assert response.headers["X-Content-Type-Options"] == "nosniff"
+        assert "sandbox" in response.headers["Content-Security-Policy"]
+        assert "default-src 'none'" in response.headers["Content-Security-Policy"]
     for who in ("other", "outsider", "stranger"):
         assert client_for(app, world, who).get(f"/training/coursework/attempts/{attempt.id}/file").status_code == 404
 
