@@ -5,7 +5,10 @@ from __future__ import annotations
 import time
 
 from flask import Flask, current_app, flash, redirect, request, session, url_for
-from flask_login import current_user, logout_user
+from flask_login import current_user
+
+from portal.extensions import db
+from portal.web.auth import sign_out
 
 CONTENT_SECURITY_POLICY = "; ".join(
     [
@@ -51,8 +54,8 @@ def _idle_timeout():
     now = time.time()
     last_seen = session.get("last_seen")
     if last_seen is not None and now - float(last_seen) > limit:
-        logout_user()
-        session.clear()
+        sign_out()
+        db.session.commit()
         minutes = int(limit // 60)
         flash(f"You were signed out because you had not done anything for {minutes} minutes.", "info")
         return redirect(url_for("auth.login", next=request.full_path if request.method == "GET" else None))
