@@ -28,6 +28,13 @@ from tests.training.builders import (
 moment = {"now": NOW}
 
 
+@pytest.fixture
+def app(make_app):
+    # These tests move the clock days ahead within one signed-in session; the 12-hour absolute session
+    # lifetime (tested in tests/web/test_security_review.py) would otherwise sign the trainer out.
+    return make_app(ABSOLUTE_SESSION_LIFETIME=dt.timedelta(days=3650))
+
+
 @pytest.fixture(autouse=True)
 def _fixed_clock(monkeypatch):
     moment["now"] = NOW
