@@ -43,7 +43,10 @@ FEEDBACK = "A clear, honest reflection: you prepared both people well."
 
 @pytest.fixture
 def journey_app(make_app, tmp_path) -> Flask:
-    return make_app(WTF_CSRF_ENABLED=True, COURSEWORK_UPLOAD_DIR=str(tmp_path / "coursework"))
+    # The journey moves the clock across the four course days within one signed-in session each; the
+    # 12-hour absolute session lifetime (tested in tests/web/test_security_review.py) would end them.
+    return make_app(WTF_CSRF_ENABLED=True, COURSEWORK_UPLOAD_DIR=str(tmp_path / "coursework"),
+                    ABSOLUTE_SESSION_LIFETIME=dt.timedelta(days=3650))
 
 
 @pytest.fixture
