@@ -3,11 +3,16 @@
 from __future__ import annotations
 
 import ast
+import importlib
+import pkgutil
 import subprocess
 import sys
 from pathlib import Path
 
 import pytest
+from wtforms.form import BaseForm
+
+from portal.web.baseform import PortalForm
 
 PACKAGE = Path(__file__).resolve().parent.parent / "portal"
 RANKS = {
@@ -104,3 +109,43 @@ def test_services_import_without_flask(module):
     code = f"import sys, {module}; sys.exit('flask' in sys.modules)"
     result = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=False)
     assert result.returncode == 0, result.stderr or f"importing {module} pulled in flask"
+
+
+# Form bases other than PortalForm: a form built on one of them would skip the portal's rules for every
+# field (portal/web/baseform.py: numbers the database can hold, dates 1900-2199, no line breaks in
+# single-line answers, blank checkbox values dropped).
+OTHER_FORM_BASES = {("flask_wtf", "FlaskForm"), ("flask_wtf.form", "FlaskForm"), ("wtforms", "Form"),
+                    ("wtforms.form", "Form"), ("wtforms", "BaseForm"), ("wtforms.form", "BaseForm")}
+BASEFORM = PACKAGE / "web" / "baseform.py"
+
+
+def other_form_bases(root: Path = PACKAGE) -> list[str]:
+    offences = []
+    for path in sorted(root.rglob("*.py")):
+        if path == BASEFORM:
+            continue
+        for node in ast.walk(ast.parse(path.read_text())):
+            if isinstance(node, ast.ImportFrom) and not node.level:
+                offences.extend(f"{path.relative_to(root)}:{node.lineno} imports {node.module}.{alias.name}"
+                                for alias in node.names if (node.module, alias.name) in OTHER_FORM_BASES)
+            elif isinstance(node, ast.Attribute) and node.attr in {"FlaskForm", "Form", "BaseForm"}:
+                offences.append(f"{path.relative_to(root)}:{node.lineno} uses .{node.attr}")
+    return offences
+
+
+def test_every_form_is_a_portal_form():
+    assert other_form_bases() == []
+    portal = importlib.import_module("portal")
+    forms = set()
+    for module in pkgutil.walk_packages(portal.__path__, "portal."):
+        for value in vars(importlib.import_module(module.name)).values():
+            if isinstance(value, type) and issubclass(value, BaseForm) and value.__module__.startswith("portal."):
+                forms.add(value)
+    forms.discard(PortalForm)
+    assert len(forms) > 100
+    assert sorted(f"{form.__module__}.{form.__name__}" for form in forms if not issubclass(form, PortalForm)) == []
+
+
+def test_the_form_rule_catches_another_base(tmp_path):
+    (tmp_path / "forms.py").write_text("from flask_wtf import FlaskForm\nimport wtforms\nX = wtforms.Form\n")
+    assert other_form_bases(tmp_path) == ["forms.py:1 imports flask_wtf.FlaskForm", "forms.py:3 uses .Form"]

@@ -8,11 +8,12 @@ from portal.expenses import web as expenses_web
 from portal.supervision import web as supervision_web
 from portal.training import web as training_web
 from portal.volunteers import web as volunteers_web
-from portal.web import account, admin, auth, dev, errors, home, security, templating
+from portal.web import account, admin, auth, dev, errors, home, input, security, templating
 
 
 def register(app: Flask) -> None:
     """Register the shared blueprints, error pages, template helpers and request hooks."""
+    input.init_app(app)  # before any blueprint: its `<int:…>` rules take the bounded converter
     templating.init_app(app)
     security.init_app(app)
     errors.init_app(app)

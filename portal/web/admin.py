@@ -15,6 +15,7 @@ from portal.core.errors import NotFound, RuleViolation, ValidationFailed
 from portal.extensions import db
 from portal.web.decorators import role_required
 from portal.web.forms import AuditFilterForm, ConfirmForm, PersonForm, RolesForm
+from portal.web.input import int_arg
 from portal.web.links import external_url
 
 bp = Blueprint("admin", __name__, url_prefix="/admin")
@@ -152,7 +153,7 @@ def audit_log():
             from_date=form.from_date.data,
             to_date=form.to_date.data,
         )
-    page = request.args.get("page", 1, type=int)
+    page = int_arg("page", 1, minimum=1)
     result = audit.list_entries(
         db.session, filters, page=page, per_page=current_app.config["AUDIT_PAGE_SIZE"]
     )

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-from flask_wtf import FlaskForm
 from govuk_frontend_wtf.wtforms_widgets import (
     GovCheckboxesInput,
     GovPasswordInput,
@@ -33,6 +32,7 @@ from wtforms.validators import (
 from portal.core.accounts import ROLE_ORDER
 from portal.core.errors import DomainError
 from portal.core.passwords import MAX_LENGTH
+from portal.web.baseform import PortalForm
 from portal.web.fields import GovDateField
 
 
@@ -50,7 +50,7 @@ def add_service_problem(form, field, problem: DomainError) -> None:
 ROLE_CHOICES = [SelectChoice(role.value, role.label) for role in ROLE_ORDER]
 
 
-class SignInForm(FlaskForm):
+class SignInForm(PortalForm):
     email = EmailField(
         "Email address",
         widget=GovTextInput(),
@@ -64,7 +64,7 @@ class SignInForm(FlaskForm):
     submit = SubmitField("Sign in", widget=GovSubmitInput())
 
 
-class ForgottenPasswordForm(FlaskForm):
+class ForgottenPasswordForm(PortalForm):
     email = EmailField(
         "Email address",
         widget=GovTextInput(),
@@ -77,7 +77,7 @@ class ForgottenPasswordForm(FlaskForm):
     submit = SubmitField("Send me a reset link", widget=GovSubmitInput())
 
 
-class NewPasswordForm(FlaskForm):
+class NewPasswordForm(PortalForm):
     password = PasswordField(
         "New password",
         widget=GovPasswordInput(),
@@ -103,7 +103,7 @@ class ChangePasswordForm(NewPasswordForm):
     )
 
 
-class PersonForm(FlaskForm):
+class PersonForm(PortalForm):
     name = StringField(
         "Full name",
         widget=GovTextInput(),
@@ -127,7 +127,7 @@ class PersonForm(FlaskForm):
     submit = SubmitField("Send invitation", widget=GovSubmitInput())
 
 
-class RolesForm(FlaskForm):
+class RolesForm(PortalForm):
     roles = SelectMultipleField(
         "Roles",
         choices=ROLE_CHOICES,
@@ -137,13 +137,13 @@ class RolesForm(FlaskForm):
     submit = SubmitField("Save roles", widget=GovSubmitInput())
 
 
-class ConfirmForm(FlaskForm):
+class ConfirmForm(PortalForm):
     """A button-only form (deactivate, resend, reset): it carries the CSRF token."""
 
     submit = SubmitField("Confirm", widget=GovSubmitInput())
 
 
-class AuditFilterForm(FlaskForm):
+class AuditFilterForm(PortalForm):
     class Meta:
         csrf = False  # a GET search form changes nothing
 

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-from flask_wtf import FlaskForm
 from govuk_frontend_wtf.wtforms_widgets import (
     GovCharacterCount,
     GovCheckboxInput,
@@ -25,6 +24,7 @@ from wtforms.validators import DataRequired, InputRequired, Length, Optional
 from portal.allocation.scoring import PARTS
 from portal.core.validation import too_long
 from portal.volunteers.web.pattern_fields import WeeklyPatternMixin, day_field
+from portal.web.baseform import PortalForm
 from portal.web.fields import GovDateField, WholeNumberField
 
 REASON_MAX = 500
@@ -42,7 +42,7 @@ def _day_field(day: str) -> SelectMultipleField:
     return day_field(day, validate_choice=True)
 
 
-class NeedsForm(WeeklyPatternMixin, FlaskForm):
+class NeedsForm(WeeklyPatternMixin, PortalForm):
     """What a case asks of its facilitators. The meeting pattern is one checkbox group per weekday
     (a fieldset each), so every checkbox has a label a screen reader reads with its day."""
 
@@ -85,7 +85,7 @@ class NeedsForm(WeeklyPatternMixin, FlaskForm):
         return [part.strip() for part in (self.languages.data or "").split(",") if part.strip()]
 
 
-class OfferForm(FlaskForm):
+class OfferForm(PortalForm):
     """Offer the case: a pair (lead and co-facilitator), or one person in one role."""
 
     lead_id = HiddenField(filters=[optional_int])
@@ -93,7 +93,7 @@ class OfferForm(FlaskForm):
     submit = SubmitField("Offer", widget=GovSubmitInput())
 
 
-class SearchForm(FlaskForm):
+class SearchForm(PortalForm):
     class Meta:
         csrf = False  # a GET search changes nothing
 
@@ -103,7 +103,7 @@ class SearchForm(FlaskForm):
     submit = SubmitField("Search", widget=GovSubmitInput())
 
 
-class WithdrawForm(FlaskForm):
+class WithdrawForm(PortalForm):
     reason = TextAreaField(
         "Reason (optional)", widget=GovCharacterCount(),
         description="The facilitator is told that the offer is withdrawn, with this reason.",
@@ -112,11 +112,11 @@ class WithdrawForm(FlaskForm):
     submit = SubmitField("Withdraw the offer", widget=GovSubmitInput())
 
 
-class AcceptForm(FlaskForm):
+class AcceptForm(PortalForm):
     submit = SubmitField("Accept the case", widget=GovSubmitInput())
 
 
-class DeclineForm(FlaskForm):
+class DeclineForm(PortalForm):
     reason = TextAreaField(
         "Reason (optional)", widget=GovCharacterCount(),
         description="This helps the coordinator offer the right cases. Only coordinators see it.",
@@ -125,13 +125,13 @@ class DeclineForm(FlaskForm):
     submit = SubmitField("Decline the case", widget=GovSubmitInput())
 
 
-class ButtonForm(FlaskForm):
+class ButtonForm(PortalForm):
     """A button-only form (confirm, discard, make a proposal): it carries the CSRF token."""
 
     submit = SubmitField("Confirm", widget=GovSubmitInput())
 
 
-class SettingsForm(FlaskForm):
+class SettingsForm(PortalForm):
     """The ranking weights (one whole number per part) and how long facilitators have to reply."""
 
     offer_hours = WholeNumberField(

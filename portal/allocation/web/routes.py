@@ -32,6 +32,7 @@ from portal.volunteers.profiles import availability
 from portal.volunteers.profiles import queries as volunteer_queries
 from portal.web.decorators import role_required
 from portal.web.forms import add_service_problem
+from portal.web.input import int_arg
 
 coordinators_only = role_required(Role.COORDINATOR)
 admins_only = role_required(Role.ADMIN)
@@ -120,7 +121,7 @@ def _render_case(case: Case, *, offer_form: forms.OfferForm | None = None, refus
         matches = volunteer_queries.list_volunteers(db.session, search=query_text)[:SEARCH_LIMIT]
         if len(matches) == 1:
             chosen = matches[0]
-    chosen_id = request.args.get("user_id", type=int)
+    chosen_id = int_arg("user_id", minimum=1)
     if chosen_id is not None:
         chosen = volunteer_queries.find_volunteer_for_user(db.session, chosen_id)
     if chosen is not None:

@@ -8,7 +8,6 @@ from __future__ import annotations
 
 import re
 
-from flask_wtf import FlaskForm
 from govuk_frontend_wtf.wtforms_widgets import (
     GovCheckboxesInput,
     GovCheckboxInput,
@@ -57,6 +56,7 @@ from portal.cases.models import (
     SensitiveKind,
     SessionType,
 )
+from portal.web.baseform import PortalForm
 from portal.web.fields import GovDateField
 
 
@@ -126,7 +126,7 @@ def _submit(label: str) -> SubmitField:
 # The case list
 
 
-class CaseFilterForm(FlaskForm):
+class CaseFilterForm(PortalForm):
     class Meta:
         csrf = False  # a GET search form changes nothing
 
@@ -146,7 +146,7 @@ class CaseFilterForm(FlaskForm):
 # Referral and parties
 
 
-class ReferralForm(FlaskForm):
+class ReferralForm(PortalForm):
     source = _select("Where the referral came from", choices(ReferralSource, blank="Choose a source"),
                      "Choose where the referral came from")
     referrer_organisation = _text("Referring organisation", description="For example, Kent Police. "
@@ -202,7 +202,7 @@ class EditReferralForm(ReferralForm):
     submit = _submit("Save referral")
 
 
-class PartyForm(FlaskForm):
+class PartyForm(PortalForm):
     role = _radios("Role on the case", choices(PartyRole), "Choose the person's role on the case")
     name = _text("Full name", "Enter the person's full name")
     phone = _text("Phone number", max_length=40)
@@ -217,7 +217,7 @@ class PartyForm(FlaskForm):
     submit = _submit("Save person")
 
 
-class HomeVisitForm(FlaskForm):
+class HomeVisitForm(PortalForm):
     approved = _radios("Is a home visit approved?", YES_NO, "Say whether a home visit is approved",
                        description="While approved, facilitators working with this person see the address.")
     submit = _submit("Save")
@@ -230,7 +230,7 @@ class HomeVisitForm(FlaskForm):
 _TIME = re.compile(r"^([01]?\d|2[0-3])[:.]([0-5]\d)$")
 
 
-class ContactAttemptForm(FlaskForm):
+class ContactAttemptForm(PortalForm):
     party_id = _radios("Who was contacted", [], "Choose who was contacted", coerce=optional_int)
     attempted_on = _date("Date of the attempt", "Enter the date of the attempt")
     attempted_time = _text("Time of the attempt", "Enter the time of the attempt", max_length=5,
@@ -249,7 +249,7 @@ class ContactAttemptForm(FlaskForm):
         return int(hours), int(minutes)
 
 
-class ConsentForm(FlaskForm):
+class ConsentForm(PortalForm):
     party_id = _radios("Whose consent", [], "Choose whose consent this is", coerce=optional_int)
     purpose = _radios("What they consent to", choices(ConsentPurpose), "Choose what they consent to")
     intervention_type = _select(
@@ -261,13 +261,13 @@ class ConsentForm(FlaskForm):
     submit = _submit("Save consent")
 
 
-class WithdrawConsentForm(FlaskForm):
+class WithdrawConsentForm(PortalForm):
     withdrawn_on = _date("Date consent was withdrawn", "Enter the date consent was withdrawn")
     reason = _area("Reason (if given)", max_length=2000)
     submit = _submit("Record withdrawal")
 
 
-class RiskAssessmentForm(FlaskForm):
+class RiskAssessmentForm(PortalForm):
     stage = _radios("Stage", choices(RiskStage), "Choose the stage of the assessment")
     assessed_on = _date("Date of the assessment", "Enter the date of the assessment")
     factors = _area("Risk factors considered", "Describe the risk factors considered")
@@ -280,7 +280,7 @@ class RiskAssessmentForm(FlaskForm):
     submit = _submit("Save risk assessment")
 
 
-class NoteForm(FlaskForm):
+class NoteForm(PortalForm):
     text = _area("Note", "Enter the note")
     visibility = _radios(
         "Who can read it",
@@ -292,7 +292,7 @@ class NoteForm(FlaskForm):
     submit = _submit("Save note")
 
 
-class SessionForm(FlaskForm):
+class SessionForm(PortalForm):
     session_type = _radios("Type of session", choices(SessionType), "Choose the type of session")
     held_on = _date("Date held", "Enter the date the session was held")
     duration_minutes = IntegerField(
@@ -305,12 +305,12 @@ class SessionForm(FlaskForm):
     submit = _submit("Save session")
 
 
-class InterventionTypeForm(FlaskForm):
+class InterventionTypeForm(PortalForm):
     intervention_type = _radios("Intervention", choices(InterventionType), "Choose the intervention")
     submit = _submit("Save intervention")
 
 
-class AgreementForm(FlaskForm):
+class AgreementForm(PortalForm):
     agreed_on = _date("Date agreed", "Enter the date the agreement was made")
     notes = _area("Notes", max_length=5000)
     action_description = _area("First action (optional)", max_length=2000)
@@ -330,19 +330,19 @@ class AgreementForm(FlaskForm):
         return valid
 
 
-class ActionForm(FlaskForm):
+class ActionForm(PortalForm):
     description = _area("Action", "Describe the action", max_length=2000)
     owner = _text("Who will do it", "Say who owns the action")
     due_on = _date("When it is due", "Enter the date the action is due")
     submit = _submit("Add action")
 
 
-class ActionStatusForm(FlaskForm):
+class ActionStatusForm(PortalForm):
     status = _select("Status", to_choices([("open", "Open"), ("done", "Done"), ("not_done", "Not done")]),
                      "Choose the status")
 
 
-class FeedbackForm(FlaskForm):
+class FeedbackForm(PortalForm):
     party_id = _radios("Whose feedback", [], "Choose whose feedback this is", coerce=optional_int)
     given_on = _date("Date given", "Enter the date the feedback was given")
     satisfaction = _radios(
@@ -365,7 +365,7 @@ class FeedbackForm(FlaskForm):
 # Status and allocation
 
 
-class MoveForm(FlaskForm):
+class MoveForm(PortalForm):
     target = _radios("Move the case to", [], "Choose where the case moves to")
     reason = _area("Reason", max_length=2000,
                    description="Needed to put a case on hold or to reopen it")
@@ -374,13 +374,13 @@ class MoveForm(FlaskForm):
     submit = _submit("Move case")
 
 
-class CloseForm(FlaskForm):
+class CloseForm(PortalForm):
     closure_reason = _radios("Why is the case closing?", [], "Choose the closure reason")
     notes = _area("Notes", max_length=5000)
     submit = _submit("Close case")
 
 
-class AllocateForm(FlaskForm):
+class AllocateForm(PortalForm):
     volunteer_id = _select("Facilitator", [], "Choose a facilitator", coerce=optional_int)
     role = _radios("Role", choices(AllocationRole), "Choose the role")
     party_ids = SelectMultipleField(
@@ -390,7 +390,7 @@ class AllocateForm(FlaskForm):
     submit = _submit("Allocate")
 
 
-class AllocationPartiesForm(FlaskForm):
+class AllocationPartiesForm(PortalForm):
     party_ids = SelectMultipleField(
         "Parties they work with", choices=[], coerce=int, widget=GovCheckboxesInput(),
         validators=[Optional()], description="They see these people's contact details. Select all that apply.",
@@ -398,12 +398,12 @@ class AllocationPartiesForm(FlaskForm):
     submit = _submit("Save")
 
 
-class EndAllocationForm(FlaskForm):
+class EndAllocationForm(PortalForm):
     reason = _area("Why is the allocation ending?", "Give the reason the allocation ends", max_length=300)
     submit = _submit("End allocation")
 
 
-class ConfirmForm(FlaskForm):
+class ConfirmForm(PortalForm):
     """A button-only form: it carries the CSRF token."""
 
     submit = _submit("Confirm")

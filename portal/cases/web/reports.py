@@ -14,7 +14,6 @@ from dataclasses import dataclass
 
 from flask import Response, render_template, request, url_for
 from flask_login import current_user
-from flask_wtf import FlaskForm
 from govuk_frontend_wtf.wtforms_widgets import GovRadioInput, GovSelect, GovSubmitInput, GovTextInput
 from wtforms import SelectChoice, SelectField, StringField, SubmitField
 from wtforms.validators import ValidationError
@@ -24,6 +23,7 @@ from portal.cases.web.blueprint import bp
 from portal.core import audit, clock
 from portal.core.accounts import Role
 from portal.extensions import db
+from portal.web.baseform import PortalForm
 from portal.web.decorators import role_required
 
 MONTHS = ["January", "February", "March", "April", "May", "June", "July", "August", "September",
@@ -32,7 +32,7 @@ EARLIEST_YEAR = 2000
 ALL_REFERRERS = ""
 
 
-class ReportForm(FlaskForm):
+class ReportForm(PortalForm):
     """Which report: shape only (the route supplies the referrer choices)."""
 
     class Meta:

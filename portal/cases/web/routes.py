@@ -48,6 +48,7 @@ from portal.core.errors import RuleViolation, ValidationFailed
 from portal.extensions import db
 from portal.web.decorators import require, role_required
 from portal.web.forms import add_service_problem
+from portal.web.input import int_arg
 
 coordinator_only = role_required(Role.COORDINATOR)
 PAGE_SIZE = 25
@@ -144,7 +145,7 @@ def index():
         )
     today = clock.today()
     result = queries.list_cases(
-        db.session, filters, today=today, page=request.args.get("page", 1, type=int), per_page=PAGE_SIZE
+        db.session, filters, today=today, page=int_arg("page", 1, minimum=1), per_page=PAGE_SIZE
     )
     query = {key: value for key, value in request.args.items(multi=False) if key not in ("page", "submit")}
     return render_template(
@@ -316,7 +317,7 @@ def _render_detail(case: Case, move_form: forms.MoveForm, *, status: int = 200, 
     db.session.commit()
     today = clock.today()
     timeline, timeline_page, timeline_pages = queries.list_case_timeline_page(
-        db.session, case.id, viewer=current_user, page=request.args.get("timeline_page", 1, type=int),
+        db.session, case.id, viewer=current_user, page=int_arg("timeline_page", 1, minimum=1),
         per_page=TIMELINE_PAGE_SIZE,
     )
     return render_template(
@@ -343,7 +344,7 @@ def detail(case_id: int):
 def views(case_id: int):
     case = _load_case(case_id)
     require(permissions.can_see_case_viewers(current_user))
-    result = queries.list_case_views(db.session, case.id, page=request.args.get("page", 1, type=int), per_page=50)
+    result = queries.list_case_views(db.session, case.id, page=int_arg("page", 1, minimum=1), per_page=50)
     return render_template("cases/views.html", case=case, result=result, title=f"Who viewed {case.reference}")
 
 

@@ -3,7 +3,6 @@ which give the messages (so the same rules hold for every way in)."""
 
 from __future__ import annotations
 
-from flask_wtf import FlaskForm
 from flask_wtf.file import MultipleFileField
 from govuk_frontend_wtf.wtforms_widgets import (
     GovCharacterCount,
@@ -21,6 +20,7 @@ from portal.core.validation import too_long
 from portal.expenses import mileage
 from portal.expenses.models import Category, Vehicle
 from portal.expenses.services import DESCRIPTION_MAX, REASON_MAX
+from portal.web.baseform import PortalForm
 from portal.web.fields import GovDateField
 
 DESCRIPTION_HINT = ("What it was for, like “Parking at the training venue”. Do not write the names of "
@@ -37,7 +37,7 @@ def _date_field(label: str = "Date") -> GovDateField:
                         invalid_message="The date of the expense must be a real date")
 
 
-class _LineForm(FlaskForm):
+class _LineForm(PortalForm):
     spent_on = _date_field()
     description = TextAreaField("Description", description=DESCRIPTION_HINT, widget=GovCharacterCount(),
                                 validators=[DataRequired("Describe what the expense was for"),
@@ -79,12 +79,12 @@ class ExpenseForm(_LineForm):
                                validators=[Optional(), Length(max=300)])
 
 
-class ReceiptForm(FlaskForm):
+class ReceiptForm(PortalForm):
     receipts = MultipleFileField("Add receipts", widget=GovFileInput(multiple=True), description=RECEIPT_HINT)
     submit = SubmitField("Upload", widget=GovSubmitInput())
 
 
-class ConfirmForm(FlaskForm):
+class ConfirmForm(PortalForm):
     submit = SubmitField("Confirm", widget=GovSubmitInput())
 
 
@@ -95,46 +95,46 @@ def _text_area(label: str, required: str, *, description: str | None = None, opt
                                                          message=f"Enter {REASON_MAX:,} characters or fewer")])
 
 
-class WithdrawForm(FlaskForm):
+class WithdrawForm(PortalForm):
     reason = _text_area("Why are you withdrawing this claim? (optional)", "", optional=True)
     submit = SubmitField("Withdraw claim", widget=GovSubmitInput())
 
 
-class AnswerForm(FlaskForm):
+class AnswerForm(PortalForm):
     answer = _text_area("Your answer", "Enter your answer")
     submit = SubmitField("Send answer and resubmit", widget=GovSubmitInput())
 
 
-class QueryForm(FlaskForm):
+class QueryForm(PortalForm):
     question = _text_area("Your question for the claimant", "Enter your question for the claimant",
                           description="The claimant is e-mailed and can change the claim before answering.")
     submit = SubmitField("Send question", widget=GovSubmitInput())
 
 
-class RejectForm(FlaskForm):
+class RejectForm(PortalForm):
     reason = _text_area("Why is the claim rejected?", "Enter why the claim is rejected",
                         description="The claimant is e-mailed this reason.")
     submit = SubmitField("Reject claim", widget=GovSubmitInput())
 
 
-class ApproveForm(FlaskForm):
+class ApproveForm(PortalForm):
     version = HiddenField()
     cost_code = StringField("Cost code", widget=GovTextInput(), validators=[Optional(), Length(max=40)])
     submit = SubmitField("Approve claim", widget=GovSubmitInput())
 
 
-class LineDecisionForm(FlaskForm):
+class LineDecisionForm(PortalForm):
     reason = StringField("Reason (needed to reject)", widget=GovTextInput(), validators=[Optional(), Length(max=500)])
     approve = SubmitField("Approve expense", widget=GovSubmitInput())
     reject = SubmitField("Reject expense", widget=GovSubmitInput())
 
 
-class DismissDuplicateForm(FlaskForm):
+class DismissDuplicateForm(PortalForm):
     reason = _text_area("Why is this not a duplicate?", "Enter why this is not a duplicate")
     submit = SubmitField("Dismiss the warning", widget=GovSubmitInput())
 
 
-class OtherMilesForm(FlaskForm):
+class OtherMilesForm(PortalForm):
     tax_year = SelectField("Tax year", widget=GovRadioInput(), choices=[], validate_choice=False,
                            validators=[DataRequired("Choose the tax year")])
     miles = StringField("Miles", widget=GovTextInput(),
@@ -144,13 +144,13 @@ class OtherMilesForm(FlaskForm):
     submit = SubmitField("Save miles", widget=GovSubmitInput())
 
 
-class PaidForm(FlaskForm):
+class PaidForm(PortalForm):
     paid_on = GovDateField("Date paid", validators=[DataRequired("Enter the date the batch was paid")],
                            invalid_message="The date paid must be a real date")
     submit = SubmitField("Mark as paid", widget=GovSubmitInput())
 
 
-class PolicyForm(FlaskForm):
+class PolicyForm(PortalForm):
     receipt_required_above = StringField("Receipt needed for expenses over (£)", widget=GovTextInput(),
                                          validators=[DataRequired("Enter an amount"), Length(max=12)])
     subsistence_cap = StringField("Subsistence cap a day (£)", widget=GovTextInput(),
@@ -167,7 +167,7 @@ class PolicyForm(FlaskForm):
     submit = SubmitField("Save policy", widget=GovSubmitInput())
 
 
-class RateForm(FlaskForm):
+class RateForm(PortalForm):
     vehicle = SelectField("Rate for", widget=GovRadioInput(),
                           choices=[SelectChoice(kind, mileage.RATE_KIND_LABELS[kind]) for kind in mileage.RATE_KINDS],
                           validators=[DataRequired("Choose what the rate is for")])

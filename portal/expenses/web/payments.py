@@ -20,6 +20,7 @@ from portal.expenses.web.routes import show_problem
 from portal.extensions import db
 from portal.web.decorators import require, role_required
 from portal.web.forms import add_service_problem
+from portal.web.input import int_arg
 
 payments_only = role_required(Role.COORDINATOR, Role.ADMIN)
 admin_only = role_required(Role.ADMIN)
@@ -160,7 +161,7 @@ def batch_xlsx(batch_id: int):
 
 def _tax_year_arg() -> int:
     this_year = mileage.tax_year_of(clock.today())
-    year = request.args.get("tax_year", type=int) or this_year
+    year = int_arg("tax_year") or this_year
     require(2000 <= year <= this_year)
     return year
 

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-from flask_wtf import FlaskForm
 from govuk_frontend_wtf.wtforms_widgets import (
     GovCharacterCount,
     GovCheckboxesInput,
@@ -28,6 +27,7 @@ from wtforms.validators import DataRequired, Length, Optional
 from portal.core.validation import LINK_MAX, too_long
 from portal.supervision.models import Attendance, BookingPurpose, SlotKind, SlotMode
 from portal.supervision.services import REASON_MAX, TEXT_MAX, VENUE_MAX
+from portal.web.baseform import PortalForm
 from portal.web.fields import GovDateField, TimeField, WholeNumberField
 
 
@@ -47,7 +47,7 @@ ATTENDANCE_CHOICES = [SelectChoice(Attendance.ATTENDED.value, "Attended"),
                       SelectChoice(Attendance.DID_NOT_ATTEND.value, "Did not attend")]
 
 
-class SlotForm(FlaskForm):
+class SlotForm(PortalForm):
     """One supervision slot (changing it, or the first of a new series)."""
 
     supervisor_id = SelectField("Supervisor", widget=GovSelect(), choices=[], coerce=int, validate_choice=False,
@@ -90,7 +90,7 @@ class NewSlotsForm(SlotForm):
     submit = SubmitField("Publish", widget=GovSubmitInput())
 
 
-class CancelSlotForm(FlaskForm):
+class CancelSlotForm(PortalForm):
     reason = TextAreaField(
         "Why are you cancelling this session?", widget=GovCharacterCount(),
         description="Everyone booked is told, with this reason, and their calendar entry is cancelled.",
@@ -100,7 +100,7 @@ class CancelSlotForm(FlaskForm):
     submit = SubmitField("Cancel the session", widget=GovSubmitInput())
 
 
-class BookForm(FlaskForm):
+class BookForm(PortalForm):
     purpose = RadioField("What is the session for?", widget=GovRadioInput(), choices=PURPOSE_CHOICES,
                          default=BookingPurpose.SUPERVISION.value, validate_choice=False,
                          validators=[DataRequired("Select what the session is for")])
@@ -110,7 +110,7 @@ class BookForm(FlaskForm):
     submit = SubmitField("Book this session", widget=GovSubmitInput())
 
 
-class BookForForm(FlaskForm):
+class BookForForm(PortalForm):
     """A supervisor or coordinator books a volunteer in (a debrief at short notice, say)."""
 
     user_id = SelectField("Volunteer", widget=GovSelect(), choices=[], coerce=optional_int, validate_choice=False,
@@ -121,14 +121,14 @@ class BookForForm(FlaskForm):
     submit = SubmitField("Book them in", widget=GovSubmitInput())
 
 
-class MoveForm(FlaskForm):
+class MoveForm(PortalForm):
     slot_id = RadioField("Choose the new time", widget=GovRadioInput(), choices=[], coerce=int,
                          validators=[DataRequired("Select the session to move to")], validate_choice=False,
                          description="Times are UK time (GMT or BST)")
     submit = SubmitField("Move my booking", widget=GovSubmitInput())
 
 
-class CancelBookingForm(FlaskForm):
+class CancelBookingForm(PortalForm):
     reason = TextAreaField(
         "Reason (optional)", widget=GovCharacterCount(),
         validators=[Optional(), Length(max=REASON_MAX, message=f"The reason must be {REASON_MAX:,} characters or "
@@ -137,7 +137,7 @@ class CancelBookingForm(FlaskForm):
     submit = SubmitField("Cancel the booking", widget=GovSubmitInput())
 
 
-class RecordForm(FlaskForm):
+class RecordForm(PortalForm):
     attendance = RadioField("Did the volunteer attend?", widget=GovRadioInput(), choices=ATTENDANCE_CHOICES,
                             validators=[DataRequired("Select whether the volunteer attended")], validate_choice=False)
     case_ids = SelectMultipleField("Cases discussed", widget=GovCheckboxesInput(), choices=[], coerce=int,
@@ -155,17 +155,17 @@ class RecordForm(FlaskForm):
     submit = SubmitField("Save the record", widget=GovSubmitInput())
 
 
-class NameSupervisorForm(FlaskForm):
+class NameSupervisorForm(PortalForm):
     user_id = SelectField("Person", widget=GovSelect(), choices=[], coerce=optional_int, validate_choice=False,
                           validators=[DataRequired("Select the person to name as a supervisor")])
     submit = SubmitField("Name as supervisor", widget=GovSubmitInput())
 
 
-class RemoveSupervisorForm(FlaskForm):
+class RemoveSupervisorForm(PortalForm):
     submit = SubmitField("Remove", widget=GovSubmitInput())
 
 
-class RulesForm(FlaskForm):
+class RulesForm(PortalForm):
     cadence_weeks = WholeNumberField("Supervision at least every (weeks)", validators=[Optional()],
                                      description="The RJC practitioner code asks for at least every 12 weeks",
                                      invalid_message="Weeks must be a whole number, like 12")

@@ -21,6 +21,7 @@ from portal.supervision.web import forms
 from portal.supervision.web.blueprint import bp
 from portal.web.decorators import require, role_required
 from portal.web.forms import add_service_problem
+from portal.web.input import date_arg
 from portal.web.links import external_url
 
 volunteers_only = role_required(Role.VOLUNTEER)
@@ -109,10 +110,7 @@ def _monday(day: dt.date) -> dt.date:
 @volunteers_only
 def week():
     now = clock.now()
-    try:
-        start = _monday(dt.date.fromisoformat(request.args.get("start", "")))
-    except ValueError:
-        start = _monday(clock.today())
+    start = _monday(date_arg("start") or clock.today())
     days = [start + dt.timedelta(days=number) for number in range(7)]
     window_start = clock.london_to_utc(start, dt.time())
     window_end = clock.london_to_utc(start + dt.timedelta(days=7), dt.time())

@@ -7,7 +7,6 @@ from __future__ import annotations
 from collections.abc import Sequence
 from typing import Any
 
-from flask_wtf import FlaskForm
 from flask_wtf.file import FileField
 from govuk_frontend_wtf.wtforms_widgets import (
     GovCharacterCount,
@@ -41,6 +40,7 @@ from portal.training.coursework.services import (
     TEXT_MAX,
     TITLE_MAX,
 )
+from portal.web.baseform import PortalForm
 from portal.web.fields import GovDateField
 
 OUTCOME_CHOICES = [SelectChoice("pass", "Pass"), SelectChoice("refer", "Refer: one resubmission by a new deadline"),
@@ -57,7 +57,7 @@ def _id(value):
 MET_CHOICES = [SelectChoice("met", "Met"), SelectChoice("not_yet", "Not yet met")]
 
 
-class AssignmentForm(FlaskForm):
+class AssignmentForm(PortalForm):
     title = StringField("Title", widget=GovTextInput(),
                         validators=[DataRequired("Enter a title"), Length(max=TITLE_MAX)])
     instructions = TextAreaField("Instructions for volunteers", widget=GovCharacterCount(),
@@ -79,7 +79,7 @@ class AssignmentForm(FlaskForm):
     submit = SubmitField("Save assignment", widget=GovSubmitInput())
 
 
-class SubmitWorkForm(FlaskForm):
+class SubmitWorkForm(PortalForm):
     file = FileField("Upload a file", widget=GovFileInput(),
                      description="A PDF, Word document (DOCX) or OpenDocument text (ODT), up to 5 MB")
     text = TextAreaField("Or type your work here", widget=GovCharacterCount(),
@@ -91,7 +91,7 @@ class SubmitWorkForm(FlaskForm):
     submit = SubmitField("Submit my work", widget=GovSubmitInput())
 
 
-class ExtensionForm(FlaskForm):
+class ExtensionForm(PortalForm):
     due_on = GovDateField("New deadline", description="Work is due by 11:59pm on this day",
                           validators=[DataRequired("Enter the new deadline")],
                           invalid_message="New deadline must be a real date")
@@ -100,13 +100,13 @@ class ExtensionForm(FlaskForm):
     submit = SubmitField("Grant extension", widget=GovSubmitInput())
 
 
-class AllocateForm(FlaskForm):
+class AllocateForm(PortalForm):
     marker_id = SelectField("Marker", widget=GovSelect(), coerce=_id, choices=[],
                             validators=[DataRequired("Choose a marker")])
     submit = SubmitField("Allocate", widget=GovSubmitInput())
 
 
-class ConflictForm(FlaskForm):
+class ConflictForm(PortalForm):
     volunteer_id = SelectField("Volunteer", widget=GovSelect(), coerce=_id, choices=[],
                                validators=[DataRequired("Choose the volunteer")])
     reason = StringField("What is the conflict?", widget=GovTextInput(),
@@ -115,7 +115,7 @@ class ConflictForm(FlaskForm):
     submit = SubmitField("Declare conflict", widget=GovSubmitInput())
 
 
-class _MarkingBase(FlaskForm):
+class _MarkingBase(PortalForm):
     outcome = RadioField("Outcome", widget=GovRadioInput(), choices=OUTCOME_CHOICES, validators=[Optional()])
     feedback = TextAreaField("Feedback for the volunteer", widget=GovCharacterCount(),
                              description="The volunteer sees this, and the outcome, only when it is released.",
@@ -150,7 +150,7 @@ def marking_form(criteria: Sequence[dict[str, Any]], **kwargs) -> _MarkingBase:
     return form
 
 
-class ModerateForm(FlaskForm):
+class ModerateForm(PortalForm):
     decision = RadioField("Do you agree with the marker's outcome?", widget=GovRadioInput(),
                           choices=[SelectChoice("agree", "Yes, I agree"),
                                    SelectChoice("change", "No, the outcome should change")],
@@ -165,7 +165,7 @@ class ModerateForm(FlaskForm):
     submit = SubmitField("Save moderation", widget=GovSubmitInput())
 
 
-class _PracticalBase(FlaskForm):
+class _PracticalBase(PortalForm):
     observed_on = GovDateField("Date observed", validators=[DataRequired("Enter the date you observed the role play")],
                                invalid_message="Date observed must be a real date")
     scenario = StringField("Role play scenario", widget=GovTextInput(),

@@ -5,7 +5,6 @@ from __future__ import annotations
 import datetime as dt
 import re
 
-from flask_wtf import FlaskForm
 from govuk_frontend_wtf.wtforms_widgets import (
     GovCharacterCount,
     GovCheckboxesInput,
@@ -30,6 +29,7 @@ from wtforms.validators import DataRequired, InputRequired, Length, NumberRange,
 from portal.core.accounts import User
 from portal.training.models import COURSE_DAYS, AttendanceMark
 from portal.training.services import MAX_NEEDS, REASON_MAX
+from portal.web.baseform import PortalForm
 from portal.web.fields import GovDateField
 
 TIME_PATTERN = re.compile(r"^\s*([01]?\d|2[0-3])[:.]([0-5]\d)\s*$")
@@ -66,7 +66,7 @@ class TimeField(StringField):
             raise ValidationError(f"{self.label.text} must be a time like 09:30")
 
 
-class CourseForm(FlaskForm):
+class CourseForm(PortalForm):
     title = StringField("Course title", widget=GovTextInput(),
                         validators=[DataRequired("Enter the course title"), Length(max=200)])
     description = TextAreaField("Description", widget=GovTextArea(), validators=[Optional(), Length(max=5000)])
@@ -95,7 +95,7 @@ def _day_fields(number: int) -> dict:
     }
 
 
-class _CohortFields(FlaskForm):
+class _CohortFields(PortalForm):
     name = StringField("Cohort name", widget=GovTextInput(), description="For example: Maidstone, March 2027",
                        validators=[DataRequired("Enter a name for the cohort"), Length(max=120)])
     capacity = IntegerField("Places", widget=GovTextInput(),
@@ -125,7 +125,7 @@ def trainer_choices(trainers: list[User]) -> list[SelectChoice]:
     return [SelectChoice(user.id, user.name) for user in trainers]
 
 
-class EnrolForm(FlaskForm):
+class EnrolForm(PortalForm):
     """A coordinator enrols a volunteer with an offer."""
 
     user_id = SelectField("Volunteer", widget=GovSelect(), coerce=optional_int, choices=[],
@@ -143,18 +143,18 @@ def _needs_fields() -> dict:
     }
 
 
-JoinForm = type("JoinForm", (FlaskForm,), {**_needs_fields(), "submit": SubmitField("Join", widget=GovSubmitInput())})
-NeedsForm = type("NeedsForm", (FlaskForm,), {**_needs_fields(),
+JoinForm = type("JoinForm", (PortalForm,), {**_needs_fields(), "submit": SubmitField("Join", widget=GovSubmitInput())})
+NeedsForm = type("NeedsForm", (PortalForm,), {**_needs_fields(),
                                               "submit": SubmitField("Save what I share", widget=GovSubmitInput())})
 
 
-class WithdrawForm(FlaskForm):
+class WithdrawForm(PortalForm):
     reason = TextAreaField("Why are you withdrawing? (optional)", widget=GovCharacterCount(),
                            validators=[Optional(), Length(max=REASON_MAX)])
     submit = SubmitField("Withdraw", widget=GovSubmitInput())
 
 
-class CancelCohortForm(FlaskForm):
+class CancelCohortForm(PortalForm):
     reason = TextAreaField("Why is the cohort cancelled?", widget=GovCharacterCount(),
                            description="Sent to everyone enrolled and on the waiting list.",
                            validators=[DataRequired("Give a reason: it is sent to everyone enrolled"),
@@ -162,17 +162,17 @@ class CancelCohortForm(FlaskForm):
     submit = SubmitField("Cancel the cohort", widget=GovSubmitInput())
 
 
-class MakeUpForm(FlaskForm):
+class MakeUpForm(PortalForm):
     cohort_day_id = RadioField("Make-up day", widget=GovRadioInput(), coerce=int, choices=[],
                                validators=[InputRequired("Choose a make-up day")])
     submit = SubmitField("Book make-up day", widget=GovSubmitInput())
 
 
-class ConfirmForm(FlaskForm):
+class ConfirmForm(PortalForm):
     submit = SubmitField("Confirm", widget=GovSubmitInput())
 
 
-def register_form_class(enrolment_ids: list[int]) -> type[FlaskForm]:
+def register_form_class(enrolment_ids: list[int]) -> type[PortalForm]:
     """A register: for each person a mark (blank leaves it as it was) and a reason."""
     fields: dict = {}
     for enrolment_id in enrolment_ids:
@@ -184,4 +184,4 @@ def register_form_class(enrolment_ids: list[int]) -> type[FlaskForm]:
             "Reason (needed for an absence)", widget=GovTextInput(), validators=[Optional(), Length(max=REASON_MAX)],
         )
     fields["submit"] = SubmitField("Save register", widget=GovSubmitInput())
-    return type("RegisterForm", (FlaskForm,), fields)
+    return type("RegisterForm", (PortalForm,), fields)

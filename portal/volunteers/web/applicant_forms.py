@@ -3,11 +3,9 @@ return the messages, so a form never repeats them; a form only refuses what it c
 
 from __future__ import annotations
 
-from flask_wtf import FlaskForm
 from govuk_frontend_wtf.wtforms_widgets import (
     GovCheckboxesInput,
     GovCheckboxInput,
-    GovPasswordInput,
     GovRadioInput,
     GovSubmitInput,
     GovTextArea,
@@ -16,7 +14,6 @@ from govuk_frontend_wtf.wtforms_widgets import (
 from wtforms import (
     BooleanField,
     EmailField,
-    PasswordField,
     RadioField,
     SelectChoice,
     SelectMultipleField,
@@ -24,17 +21,17 @@ from wtforms import (
     SubmitField,
     TextAreaField,
 )
-from wtforms.validators import DataRequired, Email, EqualTo, Length, Optional
+from wtforms.validators import DataRequired, Email, Length, Optional
 
-from portal.core.passwords import MAX_LENGTH
 from portal.volunteers.models import EQUALITY_QUESTIONS, PREFER_NOT_TO_SAY, ApplicationSection
 from portal.volunteers.web.pattern_fields import add_day_fields
+from portal.web.baseform import PortalForm
 from portal.web.fields import GovDateField
 
 S = ApplicationSection
 
 
-class AccountForm(FlaskForm):
+class AccountForm(PortalForm):
     name = StringField(
         "Full name", widget=GovTextInput(),
         validators=[
@@ -50,21 +47,12 @@ class AccountForm(FlaskForm):
             Length(max=254, message="Email address must be 254 characters or fewer"),
         ],
     )
-    password = PasswordField(
-        "Create a password", widget=GovPasswordInput(),
-        description="At least 10 characters. Three or four unrelated words work well.",
-        validators=[DataRequired("Enter a password"), Length(max=MAX_LENGTH)],
-    )
-    confirm = PasswordField(
-        "Confirm your password", widget=GovPasswordInput(),
-        validators=[DataRequired("Enter the password again"), EqualTo("password", "The passwords do not match")],
-    )
     # Honeypot: hidden from people (and screen readers); only bots fill it in.
     website = StringField("Leave this empty", validators=[Optional()])
-    submit = SubmitField("Create account", widget=GovSubmitInput())
+    submit = SubmitField("Continue", widget=GovSubmitInput())
 
 
-class PersonalDetailsForm(FlaskForm):
+class PersonalDetailsForm(PortalForm):
     full_name = StringField("Full name", widget=GovTextInput())
     preferred_name = StringField(
         "Preferred name (optional)", widget=GovTextInput(), description="What you would like us to call you"
@@ -76,7 +64,7 @@ class PersonalDetailsForm(FlaskForm):
     submit = SubmitField("Save and continue", widget=GovSubmitInput())
 
 
-class ContactDetailsForm(FlaskForm):
+class ContactDetailsForm(PortalForm):
     email = EmailField("Email address", widget=GovTextInput())
     phone = StringField("UK telephone number", widget=GovTextInput())
     address_line_1 = StringField("Address line 1", widget=GovTextInput())
@@ -86,7 +74,7 @@ class ContactDetailsForm(FlaskForm):
     submit = SubmitField("Save and continue", widget=GovSubmitInput())
 
 
-class DistrictsForm(FlaskForm):
+class DistrictsForm(PortalForm):
     districts = SelectMultipleField(
         "Which districts can you volunteer in?", widget=GovCheckboxesInput(), choices=[],
         description="Select all that apply. Meetings are arranged near the people taking part.",
@@ -95,14 +83,14 @@ class DistrictsForm(FlaskForm):
     submit = SubmitField("Save and continue", widget=GovSubmitInput())
 
 
-class AvailabilityForm(FlaskForm):
+class AvailabilityForm(PortalForm):
     submit = SubmitField("Save and continue", widget=GovSubmitInput())
 
 
 add_day_fields(AvailabilityForm)
 
 
-class LanguagesForm(FlaskForm):
+class LanguagesForm(PortalForm):
     languages = StringField(
         "Which languages do you speak?", widget=GovTextInput(),
         description="Separate languages with commas, for example English, Polish",
@@ -110,7 +98,7 @@ class LanguagesForm(FlaskForm):
     submit = SubmitField("Save and continue", widget=GovSubmitInput())
 
 
-class ExperienceForm(FlaskForm):
+class ExperienceForm(PortalForm):
     experience = TextAreaField(
         "Tell us about your relevant experience", widget=GovTextArea(),
         description="Paid or unpaid: listening, supporting people, mediation, work with victims or offenders. "
@@ -119,14 +107,14 @@ class ExperienceForm(FlaskForm):
     submit = SubmitField("Save and continue", widget=GovSubmitInput())
 
 
-class MotivationForm(FlaskForm):
+class MotivationForm(PortalForm):
     motivation = TextAreaField(
         "Why do you want to volunteer with us?", widget=GovTextArea(), description="Up to 2,000 characters."
     )
     submit = SubmitField("Save and continue", widget=GovSubmitInput())
 
 
-class RefereesForm(FlaskForm):
+class RefereesForm(PortalForm):
     referee_1_name = StringField("First referee’s full name", widget=GovTextInput())
     referee_1_email = EmailField("First referee’s email address", widget=GovTextInput())
     referee_1_relationship = StringField(
@@ -138,7 +126,7 @@ class RefereesForm(FlaskForm):
     submit = SubmitField("Save and continue", widget=GovSubmitInput())
 
 
-class ConvictionsForm(FlaskForm):
+class ConvictionsForm(PortalForm):
     has_unspent_convictions = RadioField(
         "Do you have any unspent convictions?", widget=GovRadioInput(),
         choices=[SelectChoice("yes", "Yes"), SelectChoice("no", "No")], validators=[Optional()], validate_choice=False,
@@ -171,7 +159,7 @@ EQUALITY_LABELS = {
 }
 
 
-class EqualityForm(FlaskForm):
+class EqualityForm(PortalForm):
     submit = SubmitField("Save and continue", widget=GovSubmitInput())
 
 
@@ -184,7 +172,7 @@ for _question, _choices in EQUALITY_QUESTIONS.items():
     )
 
 
-class AgreementsForm(FlaskForm):
+class AgreementsForm(PortalForm):
     privacy_notice_agreed = BooleanField(
         "I have read and agree to the privacy notice", widget=GovCheckboxInput()
     )
@@ -194,7 +182,7 @@ class AgreementsForm(FlaskForm):
     submit = SubmitField("Save and continue", widget=GovSubmitInput())
 
 
-SECTION_FORMS: dict[ApplicationSection, type[FlaskForm]] = {
+SECTION_FORMS: dict[ApplicationSection, type[PortalForm]] = {
     S.PERSONAL_DETAILS: PersonalDetailsForm,
     S.CONTACT_DETAILS: ContactDetailsForm,
     S.DISTRICTS: DistrictsForm,
@@ -209,15 +197,15 @@ SECTION_FORMS: dict[ApplicationSection, type[FlaskForm]] = {
 }
 
 
-class SubmitApplicationForm(FlaskForm):
+class SubmitApplicationForm(PortalForm):
     submit = SubmitField("Accept and send application", widget=GovSubmitInput())
 
 
-class StartForm(FlaskForm):
+class StartForm(PortalForm):
     submit = SubmitField("Start your application", widget=GovSubmitInput())
 
 
-class WithdrawForm(FlaskForm):
+class WithdrawForm(PortalForm):
     reason = TextAreaField(
         "Why are you withdrawing? (optional)", widget=GovTextArea(),
         description="This helps us improve. Up to 1,000 characters.",

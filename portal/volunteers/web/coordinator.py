@@ -18,6 +18,7 @@ from portal.volunteers.web import coordinator_forms as forms
 from portal.volunteers.web.blueprint import COORDINATOR_PANELS, bp, render_panels
 from portal.web.decorators import require, role_required
 from portal.web.forms import add_service_problem
+from portal.web.input import int_arg
 
 coordinator_only = role_required(Role.COORDINATOR)
 PAGE_SIZE = 25
@@ -72,7 +73,7 @@ def queue():
         sort, descending = forms.SORTS.get(form.sort.data or "", (sort, descending))
     result = queries.list_applications(
         db.session, filters, sort=sort, descending=descending,
-        page=request.args.get("page", 1, type=int), per_page=PAGE_SIZE,
+        page=int_arg("page", 1, minimum=1), per_page=PAGE_SIZE,
     )
     duplicates = queries.list_duplicate_flags(db.session, result.applications)
     query = {key: value for key, value in request.args.items(multi=False) if key not in ("page", "submit")}

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-from flask_wtf import FlaskForm
 from govuk_frontend_wtf.wtforms_widgets import GovCharacterCount, GovSelect, GovSubmitInput
 from wtforms import SelectChoice, SelectField, SubmitField, TextAreaField
 from wtforms.validators import DataRequired, Length, Optional
@@ -10,6 +9,7 @@ from wtforms.validators import DataRequired, Length, Optional
 from portal.core.validation import too_long
 from portal.volunteers.models import DAY_PERIODS, WEEKDAYS, ApplicationStatus
 from portal.volunteers.services import NOTE_MAX, REASON_MAX
+from portal.web.baseform import PortalForm
 from portal.web.fields import GovDateField
 
 SORT_CHOICES = [
@@ -33,7 +33,7 @@ def status_choices() -> list[SelectChoice]:
     ]
 
 
-class ApplicationFilterForm(FlaskForm):
+class ApplicationFilterForm(PortalForm):
     class Meta:
         csrf = False  # a GET search form changes nothing
 
@@ -61,11 +61,11 @@ class ApplicationFilterForm(FlaskForm):
         return valid
 
 
-class ShortlistForm(FlaskForm):
+class ShortlistForm(PortalForm):
     submit = SubmitField("Shortlist for interview", widget=GovSubmitInput())
 
 
-class RejectForm(FlaskForm):
+class RejectForm(PortalForm):
     reason = TextAreaField(
         "Why are you rejecting this application?",
         description="This is kept on the application record for coordinators. The applicant gets a kind e-mail "
@@ -79,7 +79,7 @@ class RejectForm(FlaskForm):
     submit = SubmitField("Reject application", widget=GovSubmitInput())
 
 
-class NoteForm(FlaskForm):
+class NoteForm(PortalForm):
     text = TextAreaField(
         "Add a note",
         description="Notes are for coordinators only; the applicant never sees them.",

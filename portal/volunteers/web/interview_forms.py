@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-from flask_wtf import FlaskForm
 from govuk_frontend_wtf.wtforms_widgets import (
     GovCharacterCount,
     GovCheckboxesInput,
@@ -23,12 +22,13 @@ from portal.volunteers.interviews.services import (
     VENUE_MAX,
 )
 from portal.volunteers.models import InterviewOutcome
+from portal.web.baseform import PortalForm
 from portal.web.fields import GovDateField, TimeField, WholeNumberField
 
 MODE_CHOICES = [SelectChoice(SlotMode.IN_PERSON.value, "In person"), SelectChoice(SlotMode.ONLINE.value, "Online")]
 
 
-class SlotForm(FlaskForm):
+class SlotForm(PortalForm):
     """One interview time (editing, or the first of a new series)."""
 
     day = GovDateField("Date", validators=[Optional()], description="For example, 27 3 2027",
@@ -75,7 +75,7 @@ class NewSlotsForm(SlotForm):
     submit = SubmitField("Create interview times", widget=GovSubmitInput())
 
 
-class CancelSlotForm(FlaskForm):
+class CancelSlotForm(PortalForm):
     reason = TextAreaField(
         "Why are you cancelling this interview time?", widget=GovCharacterCount(),
         description="Kept on the record. Applicants who booked get a cancellation and are asked to book again.",
@@ -85,14 +85,14 @@ class CancelSlotForm(FlaskForm):
     submit = SubmitField("Cancel this interview time", widget=GovSubmitInput())
 
 
-class ChooseSlotForm(FlaskForm):
+class ChooseSlotForm(PortalForm):
     slot_id = RadioField("Choose a time", widget=GovRadioInput(), choices=[], coerce=int,
                          validators=[DataRequired("Select an interview time")], validate_choice=False,
                          description="Times are UK time (GMT or BST)")
     submit = SubmitField("Book this time", widget=GovSubmitInput())
 
 
-class CancelBookingForm(FlaskForm):
+class CancelBookingForm(PortalForm):
     reason = TextAreaField(
         "Reason (optional)", widget=GovCharacterCount(),
         validators=[Optional(), Length(max=REASON_MAX, message=f"The reason must be {REASON_MAX:,} characters or "
@@ -101,7 +101,7 @@ class CancelBookingForm(FlaskForm):
     submit = SubmitField("Cancel the interview", widget=GovSubmitInput())
 
 
-class InviteForm(FlaskForm):
+class InviteForm(PortalForm):
     """A button: invite the applicant to choose a time (it carries the CSRF token)."""
 
     submit = SubmitField("Invite to book an interview", widget=GovSubmitInput())
@@ -141,7 +141,7 @@ def _record_fields() -> dict:
     return fields
 
 
-RecordForm = type("RecordForm", (FlaskForm,), {
+RecordForm = type("RecordForm", (PortalForm,), {
     "__doc__": "The interview record: a score and notes for each criterion, the outcome and reason, the panel.",
     **_record_fields(),
 })

@@ -2,12 +2,13 @@
 
 from __future__ import annotations
 
-from flask_wtf import FlaskForm
 from govuk_frontend_wtf.wtforms_widgets import GovSubmitInput
 from wtforms import SubmitField
 
+from portal.web.baseform import PortalForm
 
-class OfferForm(FlaskForm):
+
+class OfferForm(PortalForm):
     """The button that makes the offer (carries the CSRF token)."""
 
     submit = SubmitField("Make the offer", widget=GovSubmitInput())

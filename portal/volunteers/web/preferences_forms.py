@@ -3,7 +3,6 @@ profiles services decide every rule and return the messages, so a form only refu
 
 from __future__ import annotations
 
-from flask_wtf import FlaskForm
 from govuk_frontend_wtf.wtforms_widgets import (
     GovCheckboxesInput,
     GovRadioInput,
@@ -16,6 +15,7 @@ from wtforms import RadioField, SelectChoice, SelectMultipleField, StringField, 
 from portal.volunteers.models import WEEKDAYS
 from portal.volunteers.profiles.models import ConflictKind, ExperienceLevel
 from portal.volunteers.web.pattern_fields import WeeklyPatternMixin, day_field
+from portal.web.baseform import PortalForm
 from portal.web.fields import GovDateField, WholeNumberField
 
 YES_NO = [SelectChoice("yes", "Yes"), SelectChoice("no", "No")]
@@ -23,7 +23,7 @@ YES_NO = [SelectChoice("yes", "Yes"), SelectChoice("no", "No")]
 _DAY_FIELDS = {day: day_field(day) for day in WEEKDAYS}
 
 
-class PreferencesForm(WeeklyPatternMixin, FlaskForm):
+class PreferencesForm(WeeklyPatternMixin, PortalForm):
     """One page for everything allocation reads: a fieldset of checkboxes per weekday, districts (the
     route sets the choices from the configured list), case limit, languages and driving."""
 
@@ -49,7 +49,7 @@ for _day, _field in _DAY_FIELDS.items():
     setattr(PreferencesForm, _day, _field)
 
 
-class AbsenceForm(FlaskForm):
+class AbsenceForm(PortalForm):
     starts_on = GovDateField("First day away", description="For example, 27 3 2027",
                              invalid_message="The first day away must be a real date")
     ends_on = GovDateField("Last day away", description="For example, 10 4 2027",
@@ -59,7 +59,7 @@ class AbsenceForm(FlaskForm):
     submit = SubmitField("Add these dates", widget=GovSubmitInput())
 
 
-class ConflictForm(FlaskForm):
+class ConflictForm(PortalForm):
     kind = RadioField(
         "Is it a person or a place?", widget=GovRadioInput(), validate_choice=False,
         choices=[SelectChoice(ConflictKind.PERSON.value, "A person"), SelectChoice(ConflictKind.PLACE.value,
@@ -72,7 +72,7 @@ class ConflictForm(FlaskForm):
     submit = SubmitField("Declare this conflict", widget=GovSubmitInput())
 
 
-class PauseForm(FlaskForm):
+class PauseForm(PortalForm):
     until = GovDateField("Last day of your pause", description="You can pause for up to a year. For example, "
                          "31 1 2027", invalid_message="The last day of your pause must be a real date")
     reason = StringField("Reason (optional)", widget=GovTextInput(),
@@ -80,7 +80,7 @@ class PauseForm(FlaskForm):
     submit = SubmitField("Pause my volunteering", widget=GovSubmitInput())
 
 
-class ExperienceForm(FlaskForm):
+class ExperienceForm(PortalForm):
     experience = RadioField(
         "Experience level", widget=GovRadioInput(), validate_choice=False,
         choices=[SelectChoice(level.value, level.label) for level in ExperienceLevel],
@@ -88,7 +88,7 @@ class ExperienceForm(FlaskForm):
     submit = SubmitField("Save experience level", widget=GovSubmitInput())
 
 
-class ButtonForm(FlaskForm):
+class ButtonForm(PortalForm):
     """A button-only form (remove dates, withdraw a conflict, resume): it carries the CSRF token."""
 
     submit = SubmitField("Confirm", widget=GovSubmitInput())

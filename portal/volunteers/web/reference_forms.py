@@ -3,7 +3,6 @@ and return the messages per field, so a form never repeats them; nothing typed i
 
 from __future__ import annotations
 
-from flask_wtf import FlaskForm
 from govuk_frontend_wtf.wtforms_widgets import (
     GovCharacterCount,
     GovCheckboxInput,
@@ -15,6 +14,7 @@ from wtforms import BooleanField, EmailField, RadioField, SelectChoice, StringFi
 from wtforms.validators import Optional
 
 from portal.volunteers.references.models import ReceivedBy, WouldRecommend
+from portal.web.baseform import PortalForm
 
 YES_NO = [SelectChoice("yes", "Yes"), SelectChoice("no", "No")]
 
@@ -28,7 +28,7 @@ def _long_text(label: str, description: str = "") -> TextAreaField:
     return TextAreaField(label, widget=GovCharacterCount(), description=description)
 
 
-class ReferenceForm(FlaskForm):
+class ReferenceForm(PortalForm):
     """The referee's form, reached by their single-use link."""
 
     referee_name = StringField("Your full name", widget=GovTextInput())
@@ -53,23 +53,23 @@ class ReferenceForm(FlaskForm):
     submit = SubmitField("Send reference", widget=GovSubmitInput())
 
 
-class RequestReferencesForm(FlaskForm):
+class RequestReferencesForm(PortalForm):
     submit = SubmitField("Send the requests", widget=GovSubmitInput())
 
 
-class ResendForm(FlaskForm):
+class ResendForm(PortalForm):
     email = EmailField("Referee’s email address", widget=GovTextInput(),
                        description="Correct it if the first request did not reach the referee.")
     submit = SubmitField("Send the request again", widget=GovSubmitInput())
 
 
-class DecisionForm(FlaskForm):
+class DecisionForm(PortalForm):
     is_satisfactory = _radio("Is this reference satisfactory?", YES_NO)
     note = _long_text("Note", "Required when the reference is not satisfactory: say why.")
     submit = SubmitField("Save decision", widget=GovSubmitInput())
 
 
-class RecordReferenceForm(FlaskForm):
+class RecordReferenceForm(PortalForm):
     """A reference that came by post or phone, summarised by the coordinator."""
 
     received_by = _radio("How did the reference arrive?",

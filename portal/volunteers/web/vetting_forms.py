@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-from flask_wtf import FlaskForm
 from govuk_frontend_wtf.wtforms_widgets import (
     GovCharacterCount,
     GovCheckboxInput,
@@ -34,6 +33,7 @@ from portal.volunteers.vetting.models import (
     CircumstanceKind,
 )
 from portal.volunteers.vetting.services import DECISION_MAKER_MAX, DETAILS_MAX, NOTES_MAX, RECORDABLE_STATUSES
+from portal.web.baseform import PortalForm
 from portal.web.fields import GovDateField
 
 STATUS_HINTS = {
@@ -50,7 +50,7 @@ def status_choices(statuses) -> list[SelectChoice]:
     return [SelectChoice(status.value, status.label.capitalize()) for status in statuses]
 
 
-class CheckForm(FlaskForm):
+class CheckForm(PortalForm):
     """A new check, a renewal, or a decision on / correction of an existing check. The route sets
     `status.choices` and `level.choices` for the kind; unused fields are left out of the page."""
 
@@ -119,7 +119,7 @@ def _months_field(label: str) -> IntegerField:
         Optional(), NumberRange(min=1, max=120, message=f"{label} must be between 1 and 120 months")])
 
 
-class RulesForm(FlaskForm):
+class RulesForm(PortalForm):
     submit = SubmitField("Save rules", widget=GovSubmitInput())
 
     @classmethod
@@ -145,7 +145,7 @@ class RulesForm(FlaskForm):
         return type("KindRulesForm", (cls,), attributes)
 
 
-class VolunteerFilterForm(FlaskForm):
+class VolunteerFilterForm(PortalForm):
     class Meta:
         csrf = False  # a GET search form changes nothing
 
@@ -158,7 +158,7 @@ class VolunteerFilterForm(FlaskForm):
     submit = SubmitField("Filter", widget=GovSubmitInput())
 
 
-class CircumstancesForm(FlaskForm):
+class CircumstancesForm(PortalForm):
     kind = RadioField(
         "What has changed?", widget=GovRadioInput(), coerce=str,
         choices=[SelectChoice(kind.value, kind.label) for kind in CircumstanceKind],
