@@ -1,6 +1,6 @@
 """What the bad-input and id sweeps share: the demo world, signing in as each role, a crawler that
 reads every page a role can reach from its home page (following links, redirects and form actions),
-the forms found on those pages, and the database's row counts.
+the forms found on those pages, and a fingerprint of the database.
 
 The route list (the app's URL map) decides what must be covered; the crawl supplies real ids and the
 fields each form really has, so neither sweep keeps a hand-written list of pages or fields.
@@ -9,22 +9,30 @@ fields each form really has, so neither sweep keeps a hand-written list of pages
 from __future__ import annotations
 
 import datetime as dt
+import re
 from collections import defaultdict, deque
 from dataclasses import dataclass, field
 from html.parser import HTMLParser
 from urllib.parse import parse_qsl, quote, urlsplit
 
-from flask import Flask
+from flask import Flask, url_for
 from flask.testing import FlaskClient
-from sqlalchemy import Engine, text
+from sqlalchemy import Engine, select, text
 from werkzeug.datastructures import MultiDict
 from werkzeug.exceptions import MethodNotAllowed, NotFound
 from werkzeug.routing import AnyConverter, IntegerConverter, RequestRedirect, Rule
 from werkzeug.test import TestResponse
 
 from portal import demo
+from portal.core import account_services
+from portal.core.accounts import Role, find_user_by_email
 from portal.core.db import Base
+from portal.core.outbox import OutboxMessage
 from portal.extensions import db
+from portal.volunteers.models import Application
+from portal.volunteers.references import services as reference_services
+from portal.volunteers.references.models import Reference
+from portal.volunteers.references.permissions import REQUESTABLE_STATUSES
 
 NOW = dt.datetime(2026, 11, 23, 10, 0, tzinfo=dt.UTC)
 # The demo's accounts, one per role (and per stage of an application, as each stage has its own forms).
@@ -43,18 +51,54 @@ ROLES = {
 START = ("/", "/volunteering/", "/sign-in", "/forgotten-password", "/volunteering/account")
 # Distinct URLs read per page (other ids, other query strings): enough for real ids and variety.
 PER_ENDPOINT = 3
+_EMAILED_LINK = re.compile(r"http://localhost(/[^\s<>\"')]*)")
 # Never followed or posted by a crawl: signing out would end the role's session, and static files
 # have no input.
 NOT_CRAWLED = {"auth.logout", "static"}
-# Written by reading pages (views of restricted details are audited), so left out of "nothing saved".
-WRITTEN_BY_READING = {"audit_entries"}
+# Written by reading pages, so left out of "nothing saved": views of restricted details are audited, and
+# a signed-in session records when it was last used (the idle timeout).
+WRITTEN_BY_READING = {"audit_entries", "sign_in_sessions"}
 
 
 def load_world(app: Flask, *, case_count: int = 12) -> None:
-    """The demo data: every role's account and a realistic amount of everything they work on."""
+    """The demo data (every role's account and a realistic amount of everything they work on), and the
+    e-mails whose links lead to forms without signing in: a password reset, an invitation, a sign-up
+    confirmation and two reference requests."""
     with app.app_context():
         demo.load(db.session, environment="development", now=NOW, case_count=case_count)
+        _send_links(app, db.session)
         db.session.commit()
+
+
+def _send_links(app: Flask, session) -> None:
+    admin = find_user_by_email(session, "admin@example.org")
+    coordinator = find_user_by_email(session, "coordinator@example.org")
+    with app.test_request_context(base_url="http://localhost"):
+        def link(endpoint):
+            return lambda raw: url_for(endpoint, token=raw, _external=True)
+
+        shared = {"service_name": "RJ portal", "lifetime": dt.timedelta(days=7), "now": NOW}
+        account_services.request_password_reset(session, "volunteer01@example.org", link=link("auth.reset_password"),
+                                                **shared)
+        account_services.invite_user(session, email="invited@example.org", name="Invited Person",
+                                     roles=[Role.VOLUNTEER], actor=admin, link=link("auth.accept_invitation"), **shared)
+        account_services.sign_up_applicant(
+            session, email="new.applicant@example.org", name="New Applicant", confirm_link=link("auth.confirm_sign_up"),
+            sign_in_link=url_for("auth.login", _external=True),
+            reset_link=url_for("auth.forgotten_password", _external=True), **shared,
+        )
+        prefix = url_for("volunteers.reference_form", token="T", _external=True)[:-1]
+    asked = select(Reference.application_id)
+    application = session.scalar(select(Application).where(
+        Application.status.in_(REQUESTABLE_STATUSES), Application.id.not_in(asked)).order_by(Application.id))
+    reference_services.request_references(session, application.id, link_prefix=prefix, actor=coordinator, now=NOW)
+
+
+def emailed_links(app: Flask) -> list[str]:
+    """Every link to the portal in the e-mails sent so far, as a path."""
+    with app.app_context():
+        bodies = db.session.scalars(select(OutboxMessage.text_body).order_by(OutboxMessage.id))
+        return sorted({path for body in bodies for path in _EMAILED_LINK.findall(body or "")})
 
 
 def sign_in(client: FlaskClient, role: str) -> None:
@@ -282,11 +326,11 @@ class Site:
 
 
 def crawl(site: Site, client: FlaskClient, role: str, problems: list[str], *, per_endpoint: int = PER_ENDPOINT,
-          check=None) -> Crawl:
+          check=None, start: tuple[str, ...] | list[str] = START) -> Crawl:
     """Read every page `role` reaches from START, at most `per_endpoint` URLs per endpoint and words in its URL."""
     found = Crawl(role)
-    queue = deque(START)
-    seen: set[str] = set(START)
+    queue = deque(start)
+    seen: set[str] = set(start)
     read_per_endpoint: dict[tuple, int] = defaultdict(int)
     form_keys: set[tuple] = set()
     while queue:
@@ -387,19 +431,24 @@ def send(client: FlaskClient, method: str, url: str, pairs: list[tuple[str, str]
 # The database
 
 
-class RowCounts:
-    """Rows in every table, in one statement, to see whether a refused request saved anything."""
+class Snapshot:
+    """A fingerprint of every table, in one statement, to see whether a refused request saved anything:
+    on PostgreSQL a digest of each table's rows (so a changed row shows too), on SQLite its row count."""
 
     def __init__(self, engine: Engine):
         self.engine = engine
         self.tables = [table.name for table in Base.metadata.sorted_tables if table.name not in WRITTEN_BY_READING]
-        self.statement = text("SELECT " + ", ".join(f'(SELECT count(*) FROM "{name}")' for name in self.tables))
+        if engine.dialect.name == "postgresql":
+            each = "(SELECT md5(coalesce(string_agg(md5(row::text), '' ORDER BY md5(row::text)), '')) FROM \"{}\" row)"
+        else:
+            each = '(SELECT count(*) FROM "{}")'
+        self.statement = text("SELECT " + ", ".join(each.format(name) for name in self.tables))
 
-    def __call__(self) -> dict[str, int]:
+    def __call__(self) -> dict[str, object]:
         with self.engine.connect() as connection:
             row = connection.execute(self.statement).one()
         return dict(zip(self.tables, row, strict=True))
 
     @staticmethod
-    def changed(before: dict[str, int], after: dict[str, int]) -> dict[str, tuple[int, int]]:
-        return {name: (before[name], after[name]) for name in before if before[name] != after[name]}
+    def changed(before: dict[str, object], after: dict[str, object]) -> list[str]:
+        return [name for name in before if before[name] != after[name]]
