@@ -8,19 +8,24 @@ from __future__ import annotations
 
 import datetime as dt
 import enum
+import time
 from collections.abc import Callable, Iterable
+from contextlib import AbstractContextManager
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
 from jinja2 import Environment, FileSystemLoader, StrictUndefined, select_autoescape
-from sqlalchemy import JSON, ForeignKey, LargeBinary, String, Text, select
+from sqlalchemy import JSON, ForeignKey, LargeBinary, String, Text, select, update
 from sqlalchemy.orm import Mapped, Session, mapped_column, relationship
 
 from portal.core.db import Base, utcnow
 
 TEMPLATES = Path(__file__).resolve().parents[2] / "templates"
 MAX_ATTEMPTS = 6
+BATCH_SIZE = 100
+# `flask jobs run` stops sending after this long, well inside a 5-minute timer, so runs never overlap.
+TIME_BUDGET_SECONDS = 240.0
 
 _templates = Environment(
     loader=FileSystemLoader(TEMPLATES),
@@ -135,61 +140,152 @@ def retry_delay(attempts: int) -> dt.timedelta:
     return dt.timedelta(minutes=2**attempts)
 
 
+@dataclass(frozen=True)
+class OutgoingMessage:
+    """What a transport needs to send one queued message (a copy, so sending touches no session)."""
+
+    id: int
+    created_at: dt.datetime
+    recipients: tuple[str, ...]
+    subject: str
+    text_body: str
+    html_body: str | None
+    attachments: tuple[Attachment, ...] = ()
+
+
+Send = Callable[[OutgoingMessage], None]
+Connect = Callable[[], AbstractContextManager[Send]]
+
+
+def time_budget(seconds: float, *, clock: Callable[[], float] = time.monotonic) -> Callable[[], bool]:
+    """A function that answers True once `seconds` have passed on `clock` since this call."""
+    deadline = clock() + seconds
+    return lambda: clock() >= deadline
+
+
+def _never() -> bool:
+    return False
+
+
 @dataclass
 class DeliveryReport:
     sent: int = 0
     retrying: int = 0
     failed: int = 0
+    stopped: bool = False  # by `out_of_time`, with messages still due
 
 
-def _claim_next(session: Session, now: dt.datetime) -> OutboxMessage | None:
-    # SKIP LOCKED lets several machines run the job at once without sending a message twice.
-    return session.scalar(
-        select(OutboxMessage)
+def _due(session: Session, now: dt.datetime, limit: int) -> list[OutgoingMessage]:
+    # SKIP LOCKED leaves out the messages other runs are sending at this moment. These locks are
+    # released straight away: each message is locked again on its own just before it is sent.
+    rows = session.execute(
+        select(OutboxMessage.id, OutboxMessage.created_at, OutboxMessage.recipients, OutboxMessage.subject,
+               OutboxMessage.text_body, OutboxMessage.html_body)
         .where(OutboxMessage.status == MessageStatus.QUEUED, OutboxMessage.next_attempt_at <= now)
         .order_by(OutboxMessage.next_attempt_at, OutboxMessage.id)
-        .limit(1)
+        .limit(limit)
         .with_for_update(skip_locked=True)
-    )
+    ).all()
+    attachments: dict[int, list[Attachment]] = {}
+    if rows:
+        for message_id, filename, content_type, data in session.execute(
+            select(OutboxAttachment.message_id, OutboxAttachment.filename, OutboxAttachment.content_type,
+                   OutboxAttachment.data)
+            .where(OutboxAttachment.message_id.in_([row.id for row in rows]))
+            .order_by(OutboxAttachment.id)
+        ):
+            attachments.setdefault(message_id, []).append(Attachment(filename, content_type, data))
+    session.rollback()
+    return [
+        OutgoingMessage(row.id, row.created_at, tuple(row.recipients), row.subject, row.text_body, row.html_body,
+                        tuple(attachments.get(row.id, ())))
+        for row in rows
+    ]
+
+
+def _claim(session: Session, message_id: int, now: dt.datetime) -> int | None:
+    """Lock one message that is still due and return its attempts so far, or None if another run has
+    it locked or has dealt with it since it was listed (PostgreSQL checks the latest version of the row)."""
+    return session.execute(
+        select(OutboxMessage.attempts)
+        .where(
+            OutboxMessage.id == message_id,
+            OutboxMessage.status == MessageStatus.QUEUED,
+            OutboxMessage.next_attempt_at <= now,
+        )
+        .with_for_update(skip_locked=True)
+    ).scalar()
+
+
+def _record(session: Session, message_id: int, **values: Any) -> None:
+    session.execute(update(OutboxMessage).where(OutboxMessage.id == message_id).values(**values))
 
 
 def deliver_queued(
     session: Session,
-    send: Callable[[OutboxMessage], None],
+    connect: Connect,
     *,
     now: dt.datetime,
-    limit: int = 200,
+    out_of_time: Callable[[], bool] = _never,
+    batch_size: int = BATCH_SIZE,
 ) -> DeliveryReport:
-    """Send due messages one at a time with `send`, committing after each.
+    """Send every due message, `batch_size` at a time over one connection each, until none is due or
+    `out_of_time()` says stop (it is asked before each message); what is left waits for the next run.
 
-    This is a job entry point, so unlike services it commits. A message whose `send` raises is
-    retried later with backoff and marked failed after MAX_ATTEMPTS. Nothing is sent twice.
+    `connect()` opens the transport for a batch: a context manager giving a function that sends one
+    message and raises if it was not accepted. This is a job entry point, so unlike services it
+    commits: once per message, straight after the send, with the message's row locked meanwhile.
+
+    Guarantee: at least once, and once unless a run is stopped at one precise moment. A message is
+    marked sent only after the mail server has accepted it, and that mark is committed before the next
+    message is sent, so a run stopped at any point (time budget, Ctrl-C, a killed process, a lost
+    database connection) loses nothing and sends nothing again, except the one message in flight when
+    the stop (or a broken connection) falls between the server's acceptance and the commit: that one is
+    sent again by the next run, with the same Message-ID. On PostgreSQL several runs at once never send
+    the same message (each holds its message's row lock while sending, and skips rows others hold);
+    SQLite has no row locks, so run one job at a time there.
+
+    A message that is not accepted (a refused address, a server that is down) does not stop the
+    others: it is retried later with backoff, and marked failed after MAX_ATTEMPTS.
     """
     report = DeliveryReport()
     session.commit()
-    for _ in range(limit):
-        message = _claim_next(session, now)
-        if message is None:
-            session.rollback()
+    while not report.stopped:
+        batch = _due(session, now, batch_size)
+        if not batch:
             break
-        try:
-            send(message)
-        except Exception as error:  # noqa: BLE001 - any transport failure is retried later
-            message.attempts += 1
-            message.last_error = f"{type(error).__name__}: {error}"[:2000]
-            if message.attempts >= MAX_ATTEMPTS:
-                message.status = MessageStatus.FAILED
-                report.failed += 1
-            else:
-                message.next_attempt_at = now + retry_delay(message.attempts)
-                report.retrying += 1
-        else:
-            message.attempts += 1
-            message.status = MessageStatus.SENT
-            message.sent_at = now
-            message.last_error = None
-            report.sent += 1
-        session.commit()
+        claimed = 0
+        with connect() as send:
+            for message in batch:
+                if out_of_time():
+                    report.stopped = True
+                    break
+                attempts = _claim(session, message.id, now)
+                if attempts is None:
+                    session.rollback()
+                    continue
+                claimed += 1
+                attempts += 1
+                try:
+                    send(message)
+                except Exception as error:  # noqa: BLE001 - a message not accepted is retried later
+                    problem = f"{type(error).__name__}: {error}"[:2000]
+                    if attempts >= MAX_ATTEMPTS:
+                        _record(session, message.id, attempts=attempts, last_error=problem,
+                                status=MessageStatus.FAILED)
+                        report.failed += 1
+                    else:
+                        _record(session, message.id, attempts=attempts, last_error=problem,
+                                next_attempt_at=now + retry_delay(attempts))
+                        report.retrying += 1
+                else:
+                    _record(session, message.id, attempts=attempts, status=MessageStatus.SENT, sent_at=now,
+                            last_error=None)
+                    report.sent += 1
+                session.commit()
+        if not claimed:
+            # Every message listed was sent or locked by another run meanwhile: leave the rest to it.
+            break
     return report
 
 

@@ -20,7 +20,7 @@ def test_development_mail_is_written_to_files_and_listed(make_app, tmp_path):
                      "service_name": "Portal"},
         )
         db.session.commit()
-        outbox.deliver_queued(db.session, mailer.send, now=clock.now())
+        outbox.deliver_queued(db.session, mailer.connect, now=clock.now())
     (written,) = tmp_path.glob("*.eml")
     parsed = BytesParser(policy=policy.default).parsebytes(written.read_bytes())
     assert parsed["Subject"] == "Welcome, Zoë" and parsed["To"] == "zoe@example.org"
