@@ -10,10 +10,11 @@ import datetime as dt
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 
-from sqlalchemy import select
+from sqlalchemy import Select, String, and_, case, func, literal, null, or_, select, true, union_all
 from sqlalchemy.orm import Session, selectinload
 
 from portal.core import settings
+from portal.core.accounts import User
 from portal.core.errors import NotFound
 from portal.volunteers.profiles.models import Volunteer, VolunteerStatus
 from portal.volunteers.vetting.models import (
@@ -238,6 +239,19 @@ def list_circumstance_reports(session: Session, volunteer_id: int) -> list[Circu
 # ---------------------------------------------------------------------------------------------
 # The coordinators' dashboard
 
+# (key, heading) of each group, in the order the page and the CSV show them.
+DASHBOARD_GROUPS = (
+    ("lapsed", "Lapsed or refused"),
+    ("missing", "Missing"),
+    ("expiring-30", "Expiring within 30 days"),
+    ("expiring-60", "Expiring in 31 to 60 days"),
+    ("expiring-90", "Expiring in 61 to 90 days"),
+    ("waiting", "Submitted and waiting for a decision"),
+)
+GROUP_HEADINGS = dict(DASHBOARD_GROUPS)
+# The last day (in days from today) of each expiring group.
+EXPIRING_WITHIN = (("expiring-30", 30), ("expiring-60", 60), ("expiring-90", 90))
+
 
 @dataclass(frozen=True)
 class DashboardRow:
@@ -260,64 +274,278 @@ class Dashboard:
     missing: list[DashboardRow] = field(default_factory=list)
     waiting: list[DashboardRow] = field(default_factory=list)
 
+    def group(self, key: str) -> list[DashboardRow]:
+        return getattr(self, key.replace("-", "_"))
+
     def groups(self) -> list[tuple[str, str, list[DashboardRow]]]:
         """(key, heading, rows) in the order the page and the CSV show them."""
-        return [
-            ("lapsed", "Lapsed or refused", self.lapsed),
-            ("missing", "Missing", self.missing),
-            ("expiring-30", "Expiring within 30 days", self.expiring_30),
-            ("expiring-60", "Expiring in 31 to 60 days", self.expiring_60),
-            ("expiring-90", "Expiring in 61 to 90 days", self.expiring_90),
-            ("waiting", "Submitted and waiting for a decision", self.waiting),
-        ]
+        return [(key, heading, self.group(key)) for key, heading in DASHBOARD_GROUPS]
+
+
+def _waiting_row(volunteer: Volunteer, rule: CheckRule, check: VettingCheck) -> DashboardRow:
+    when = f"submitted on {long_date(check.submitted_on)}" if check.submitted_on else "not started"
+    return DashboardRow(volunteer, rule.kind, check, rule.required, when)
+
+
+def _dashboard_row(
+    volunteer: Volunteer, rule: CheckRule, checks: Sequence[VettingCheck], on: dt.date
+) -> tuple[str, DashboardRow] | None:
+    """The group (lapsed, missing or expiring) and row of one volunteer's checks of one kind on `on`,
+    or None when they need no attention. Checks in progress are listed apart ("waiting")."""
+    kind = rule.kind
+    mine = [check for check in checks if check.kind is kind]
+    problem = check_problem(kind, checks, on)
+    counting = [check for check in mine if check.counts_on(on)]
+    if counting and problem is None:
+        current = _latest(counting, key=lambda c: c.expires_on or dt.date.max)
+        if current.expires_on is None:
+            return None
+        days_left = (current.expires_on - on).days
+        key = next((key for key, within in EXPIRING_WITHIN if days_left <= within), None)
+        if key is None:
+            return None
+        return key, DashboardRow(volunteer, kind, current, rule.required,
+                                 f"{rule.expiry_word} on {long_date(current.expires_on)}", days_left)
+    held_or_refused = [c for c in mine if c.status in HELD_STATUSES | {CheckStatus.REFUSED}]
+    if held_or_refused:
+        latest = _latest(held_or_refused, key=lambda c: c.created_at)
+        pending = _latest((c for c in mine if c.status in IN_PROGRESS_STATUSES), key=lambda c: c.created_at)
+        return "lapsed", DashboardRow(volunteer, kind, latest, rule.required, problem or "", pending=pending)
+    if rule.required and not any(c.status in IN_PROGRESS_STATUSES for c in mine):
+        return "missing", DashboardRow(volunteer, kind, None, rule.required, problem or "")
+    return None
 
 
 def vetting_dashboard(session: Session, on: dt.date) -> Dashboard:
     """Every current volunteer's checks sorted into what needs a coordinator's attention on `on`.
 
-    A check already renewed (a later check of its kind is cleared) is not listed as expiring.
+    A check already renewed (a later check of its kind is cleared) is not listed as expiring. Loads
+    every current volunteer and check: the CSV export's complete answer, and the reference that
+    `dashboard_counts` and `dashboard_page` agree with (tested); pages use those.
     """
     volunteers = session.scalars(
         select(Volunteer).where(Volunteer.status != VolunteerStatus.LEFT)
         .options(selectinload(Volunteer.user))
     ).all()
-    checks_by_volunteer = list_checks_by_volunteer(session, (volunteer.id for volunteer in volunteers))
+    checks_by_volunteer: dict[int, list[VettingCheck]] = {volunteer.id: [] for volunteer in volunteers}
+    for check in session.scalars(
+        select(VettingCheck).join(Volunteer, VettingCheck.volunteer_id == Volunteer.id)
+        .where(Volunteer.status != VolunteerStatus.LEFT)
+        .order_by(VettingCheck.created_at.desc(), VettingCheck.id.desc())
+    ):
+        checks_by_volunteer[check.volunteer_id].append(check)
     rules = get_rules(session)
     board = Dashboard(on=on)
     for volunteer in sorted(volunteers, key=lambda v: (v.name.casefold(), v.id)):
         checks = checks_by_volunteer[volunteer.id]
         for kind, rule in rules.items():
-            mine = [check for check in checks if check.kind is kind]
-            for check in mine:
-                if check.status in IN_PROGRESS_STATUSES:
-                    when = f"submitted on {long_date(check.submitted_on)}" if check.submitted_on else "not started"
-                    board.waiting.append(DashboardRow(volunteer, kind, check, rule.required, when))
-            problem = check_problem(kind, checks, on)
-            counting = [check for check in mine if check.counts_on(on)]
-            if counting and problem is None:
-                current = _latest(counting, key=lambda c: c.expires_on or dt.date.max)
-                if current.expires_on is None:
-                    continue
-                days_left = (current.expires_on - on).days
-                if days_left > 90:
-                    continue
-                row = DashboardRow(volunteer, kind, current, rule.required,
-                                   f"{rule.expiry_word} on {long_date(current.expires_on)}", days_left)
-                target = board.expiring_30 if days_left <= 30 else board.expiring_60 if days_left <= 60 \
-                    else board.expiring_90
-                target.append(row)
-                continue
-            held_or_refused = [c for c in mine if c.status in HELD_STATUSES | {CheckStatus.REFUSED}]
-            if held_or_refused:
-                latest = _latest(held_or_refused, key=lambda c: c.created_at)
-                pending = _latest((c for c in mine if c.status in IN_PROGRESS_STATUSES), key=lambda c: c.created_at)
-                board.lapsed.append(DashboardRow(volunteer, kind, latest, rule.required, problem or "",
-                                                 pending=pending))
-            elif rule.required and not any(c.status in IN_PROGRESS_STATUSES for c in mine):
-                board.missing.append(DashboardRow(volunteer, kind, None, rule.required, problem or ""))
+            for check in checks:
+                if check.kind is kind and check.status in IN_PROGRESS_STATUSES:
+                    board.waiting.append(_waiting_row(volunteer, rule, check))
+            found = _dashboard_row(volunteer, rule, checks, on)
+            if found is not None:
+                board.group(found[0]).append(found[1])
     for group in (board.expiring_30, board.expiring_60, board.expiring_90):
         group.sort(key=lambda row: (row.days_left, row.volunteer.name.casefold()))
     return board
+
+
+@dataclass(frozen=True)
+class DashboardFilter:
+    """What a coordinator narrows the dashboard to: one kind of check, required checks only, and
+    volunteers whose name or e-mail address contains `search` (plain text, ignoring case)."""
+
+    kind: CheckKind | None = None
+    required_only: bool = False
+    search: str = ""
+
+
+@dataclass(frozen=True)
+class DashboardPage:
+    """One page of one group of the dashboard, with every group's count under the same filter."""
+
+    on: dt.date
+    group: str
+    rows: list[DashboardRow]
+    counts: dict[str, int]
+    page: int
+    per_page: int
+
+    @property
+    def heading(self) -> str:
+        return GROUP_HEADINGS[self.group]
+
+    @property
+    def total(self) -> int:
+        return self.counts[self.group]
+
+    @property
+    def pages(self) -> int:
+        return max(1, -(-self.total // self.per_page))
+
+    @property
+    def first(self) -> int:
+        """The position of the page's first row in its group (1 for the first row)."""
+        return (self.page - 1) * self.per_page + 1
+
+    def groups(self) -> list[tuple[str, str, int]]:
+        """(key, heading, count) of every group, in the page's order."""
+        return [(key, heading, self.counts[key]) for key, heading in DASHBOARD_GROUPS]
+
+
+def _kind_facts(on: dt.date):
+    """Per volunteer and kind, the few facts the dashboard's rules read, as a GROUP BY subquery: the
+    latest refusal decided by `on`, the latest clearance and expiry of the checks counting on `on`
+    (and whether one of them never expires), whether any check was cleared or refused, and how many
+    are in progress. `_dashboard_row` reads the same facts from the checks themselves."""
+    check = VettingCheck
+    counts = and_(check.status.in_(HELD_STATUSES), check.cleared_on.is_not(None), check.cleared_on <= on,
+                  or_(check.expires_on.is_(None), check.expires_on > on))
+    return (
+        select(
+            check.volunteer_id, check.kind,
+            func.max(case((and_(check.status == CheckStatus.REFUSED, check.decided_on <= on), check.decided_on)))
+            .label("refused_on"),
+            func.max(case((counts, check.cleared_on))).label("cleared_on"),
+            func.max(case((counts, check.expires_on))).label("expires_on"),
+            func.max(case((and_(counts, check.expires_on.is_(None)), 1), else_=0)).label("never_expires"),
+            func.max(case((check.status.in_(HELD_STATUSES | {CheckStatus.REFUSED}), 1), else_=0))
+            .label("held_or_refused"),
+            func.sum(case((check.status.in_(IN_PROGRESS_STATUSES), 1), else_=0)).label("in_progress"),
+        )
+        .group_by(check.volunteer_id, check.kind)
+        .subquery("facts")
+    )
+
+
+def _kinds(rules: Mapping[CheckKind, CheckRule]):
+    """The kinds of check as rows (kind, position, required), for pairing with every volunteer."""
+    return union_all(*(
+        select(literal(kind.value, String(20)).label("kind"), literal(position).label("position"),
+               literal(1 if rule.required else 0).label("required"))
+        for position, (kind, rule) in enumerate(rules.items())
+    )).subquery("kinds")
+
+
+def _pairs(on: dt.date, rules: Mapping[CheckKind, CheckRule], filters: DashboardFilter):
+    """Every current volunteer paired with every kind of check (narrowed by `filters`), their facts,
+    and the dashboard group the pair falls in (NULL: nothing to attend to), as (query, group, facts,
+    kinds). The CASE below is `_dashboard_row` in SQL."""
+    facts, kinds = _kind_facts(on), _kinds(rules)
+    # The checks of the kind clear the volunteer on `on`: one counts, and no refusal came after it.
+    cleared = and_(facts.c.cleared_on.is_not(None),
+                   or_(facts.c.refused_on.is_(None), facts.c.refused_on < facts.c.cleared_on))
+    expiring = [(and_(cleared, facts.c.never_expires == 0, facts.c.expires_on <= on + dt.timedelta(days=within)),
+                 literal(key)) for key, within in EXPIRING_WITHIN]
+    group = case(
+        *expiring,
+        (cleared, null()),
+        (facts.c.held_or_refused == 1, literal("lapsed")),
+        (and_(kinds.c.required == 1, func.coalesce(facts.c.in_progress, 0) == 0), literal("missing")),
+        else_=null(),
+    )
+    query = (
+        select()
+        .select_from(Volunteer)
+        .join(User, Volunteer.user_id == User.id)
+        .join(kinds, true())
+        .outerjoin(facts, and_(facts.c.volunteer_id == Volunteer.id, facts.c.kind == kinds.c.kind))
+        .where(Volunteer.status != VolunteerStatus.LEFT)
+    )
+    return _narrowed(query, kinds, filters), group, facts, kinds
+
+
+def _narrowed(query: Select, kinds, filters: DashboardFilter) -> Select:
+    """`query` (over volunteers, their users and `kinds`) narrowed by the coordinator's filters."""
+    if filters.kind is not None:
+        query = query.where(kinds.c.kind == filters.kind.value)
+    if filters.required_only:
+        query = query.where(kinds.c.required == 1)
+    if filters.search:
+        pattern = filters.search.lower()
+        query = query.where(or_(func.lower(User.name).contains(pattern, autoescape=True),
+                                func.lower(User.email).contains(pattern, autoescape=True)))
+    return query
+
+
+def dashboard_counts(
+    session: Session, on: dt.date, rules: Mapping[CheckKind, CheckRule], filters: DashboardFilter = DashboardFilter()
+) -> dict[str, int]:
+    """How many rows each group of `vetting_dashboard(session, on)` holds (narrowed by `filters`), in
+    one aggregate statement whatever the number of volunteers: {"lapsed": 3, "missing": 0, ...}."""
+    query, group, facts, _ = _pairs(on, rules, filters)
+    pairs = query.add_columns(group.label("grp"), func.coalesce(facts.c.in_progress, 0).label("in_progress"))
+    pairs = pairs.subquery("pairs")
+    counts = dict.fromkeys(GROUP_HEADINGS, 0)
+    for key, number, in_progress in session.execute(
+        select(pairs.c.grp, func.count(), func.sum(pairs.c.in_progress)).group_by(pairs.c.grp)
+    ):
+        if key is not None:
+            counts[key] = number
+        counts["waiting"] += int(in_progress or 0)
+    return counts
+
+
+def dashboard_page(
+    session: Session, on: dt.date, rules: Mapping[CheckKind, CheckRule], *, group: str | None = None,
+    filters: DashboardFilter = DashboardFilter(), page: int = 1, per_page: int = 50,
+) -> DashboardPage:
+    """One page of one group of the dashboard on `on`, narrowed by `filters`, with every group's count.
+
+    `group` None means the first group (in the page's order) that has rows; a page past the last is
+    the last. The rows are those `vetting_dashboard` puts in the group, in name order (expiring groups
+    soonest first); the page runs the same few statements however many volunteers there are.
+    """
+    counts = dashboard_counts(session, on, rules, filters)
+    if group not in GROUP_HEADINGS:
+        group = next((key for key, _heading in DASHBOARD_GROUPS if counts[key]), DASHBOARD_GROUPS[0][0])
+    pages = max(1, -(-counts[group] // per_page))
+    page = min(max(page, 1), pages)
+    offset = (page - 1) * per_page
+    rows: list[DashboardRow] = []
+    if counts[group] and group == "waiting":
+        rows = _waiting_page(session, rules, filters, offset, per_page)
+    elif counts[group]:
+        rows = _group_page(session, on, rules, filters, group, offset, per_page)
+    return DashboardPage(on=on, group=group, rows=rows, counts=counts, page=page, per_page=per_page)
+
+
+def _group_page(session: Session, on: dt.date, rules: Mapping[CheckKind, CheckRule], filters: DashboardFilter,
+                group: str, offset: int, limit: int) -> list[DashboardRow]:
+    query, group_column, facts, kinds = _pairs(on, rules, filters)
+    order = [func.lower(User.name), Volunteer.id, kinds.c.position]
+    if group.startswith("expiring"):
+        order.insert(0, facts.c.expires_on)
+    found = session.execute(
+        query.add_columns(Volunteer, User, kinds.c.kind).where(group_column == group)
+        .order_by(*order).offset(offset).limit(limit)
+    ).all()
+    checks = list_checks_by_volunteer(session, {volunteer.id for volunteer, _user, _kind in found})
+    rows = []
+    for volunteer, _user, kind in found:
+        classified = _dashboard_row(volunteer, rules[CheckKind(kind)], checks[volunteer.id], on)
+        if classified is not None:
+            rows.append(classified[1])
+    return rows
+
+
+def _waiting_page(session: Session, rules: Mapping[CheckKind, CheckRule], filters: DashboardFilter,
+                  offset: int, limit: int) -> list[DashboardRow]:
+    kinds = _kinds(rules)
+    query = (
+        select(VettingCheck, Volunteer, User)
+        .join(Volunteer, VettingCheck.volunteer_id == Volunteer.id)
+        .join(User, Volunteer.user_id == User.id)
+        .join(kinds, kinds.c.kind == VettingCheck.kind)
+        .where(Volunteer.status != VolunteerStatus.LEFT, VettingCheck.status.in_(IN_PROGRESS_STATUSES))
+    )
+    query = _narrowed(query, kinds, filters)
+    found = session.execute(
+        query.order_by(func.lower(User.name), Volunteer.id, kinds.c.position, VettingCheck.created_at.desc(),
+                       VettingCheck.id.desc())
+        .offset(offset).limit(limit)
+    ).all()
+    return [_waiting_row(volunteer, rules[check.kind], check) for check, volunteer, _user in found]
 
 
 # ---------------------------------------------------------------------------------------------

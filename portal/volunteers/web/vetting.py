@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import csv
 import io
+import re
 from dataclasses import dataclass
 
 from flask import Response, abort, flash, redirect, render_template, request, url_for
@@ -74,7 +75,7 @@ def _to_record(volunteer: Volunteer, message: str):
 # The coordinator home panel
 
 HOME_ENDPOINT = "home.coordinator"
-# (dashboard group and anchor, what the count is of); the dashboard's own headings say the same.
+# (dashboard group, what the count is of); the dashboard's own headings say the same.
 HOME_PANEL_GROUPS = (
     ("lapsed", "lapsed or refused"),
     ("expiring-30", "expiring within 30 days"),
@@ -90,38 +91,90 @@ class HomePanelLine:
     href: str
 
 
-def home_panel_lines(board: queries.Dashboard) -> list[HomePanelLine]:
+def home_panel_lines(counts: dict[str, int]) -> list[HomePanelLine]:
     """The panel's counts, each linking to its group on the vetting dashboard."""
-    rows = {key: group for key, _heading, group in board.groups()}
     lines = []
     for key, what in HOME_PANEL_GROUPS:
-        count = len(rows[key])
+        count = counts[key]
         lines.append(HomePanelLine(key, count, f"{count} {'check' if count == 1 else 'checks'} {what}",
-                                   url_for("volunteers.vetting_dashboard", _anchor=key)))
+                                   url_for("volunteers.vetting_dashboard", group=key)))
     return lines
 
 
 @bp.app_context_processor
 def vetting_home_panel() -> dict:
     """On the coordinator home only, `vetting_panel` for templates/volunteers/vetting/_home_panel.html
-    (the home page itself needs no knowledge of vetting, only the include)."""
+    (the home page itself needs no knowledge of vetting, only the include). Two statements (the rules
+    and one aggregate), however many volunteers there are."""
     if request.endpoint != HOME_ENDPOINT or not permissions.can_view_vetting(current_user):
         return {}
-    return {"vetting_panel": home_panel_lines(queries.vetting_dashboard(db.session, clock.today()))}
+    counts = queries.dashboard_counts(db.session, clock.today(), queries.get_rules(db.session))
+    return {"vetting_panel": home_panel_lines(counts)}
 
 
 # ---------------------------------------------------------------------------------------------
 # Coordinators: dashboard, export, list, record
+
+DASHBOARD_PAGE_SIZE = 50
+SEARCH_MAX_LENGTH = 100
+
+
+def _dashboard_filter() -> queries.DashboardFilter:
+    """The dashboard's filters from the query string. Anything unexpected is ignored, not refused: the
+    search is plain text (control characters dropped, spaces collapsed, at most 100 characters)."""
+    kind = request.args.get("kind", "")
+    search = "".join(character for character in request.args.get("search", "") if character.isprintable())
+    return queries.DashboardFilter(
+        kind=CheckKind(kind) if kind in {member.value for member in CheckKind} else None,
+        required_only=request.args.get("required") == "yes",
+        search=" ".join(search.split())[:SEARCH_MAX_LENGTH],
+    )
+
+
+def _page_number() -> int:
+    text = request.args.get("page", "").strip()
+    return int(text) if re.fullmatch(r"[0-9]{1,6}", text) else 1
+
+
+def _pagination(board: queries.DashboardPage, query: dict[str, str]) -> dict:
+    """govukPagination's parameters: previous, next, the first and last pages and those either side."""
+    def href(number: int) -> str:
+        return url_for("volunteers.vetting_dashboard", **query, page=number)
+
+    items: list[dict] = []
+    before = 0
+    for number in sorted({1, board.page - 1, board.page, board.page + 1, board.pages} & set(range(1, board.pages + 1))):
+        if number > before + 1:
+            items.append({"ellipsis": True})
+        items.append({"number": number, "href": href(number), "current": number == board.page})
+        before = number
+    pagination: dict = {"items": items, "landmarkLabel": f"Pages of {board.heading[:1].lower()}{board.heading[1:]}"}
+    if board.page > 1:
+        pagination["previous"] = {"href": href(board.page - 1)}
+    if board.page < board.pages:
+        pagination["next"] = {"href": href(board.page + 1)}
+    return pagination
 
 
 @bp.route("/vetting")
 @login_required
 def vetting_dashboard():
     require(permissions.can_view_vetting(current_user), hide=False)
-    board = queries.vetting_dashboard(db.session, clock.today())
-    return render_template("volunteers/vetting/dashboard.html", board=board,
-                           can_record=permissions.can_record_check(current_user),
-                           can_change_rules=permissions.can_change_rules(current_user), title="Vetting")
+    filters = _dashboard_filter()
+    rules = queries.get_rules(db.session)
+    board = queries.dashboard_page(db.session, clock.today(), rules, group=request.args.get("group"),
+                                   filters=filters, page=_page_number(), per_page=DASHBOARD_PAGE_SIZE)
+    # The filters as query parameters, kept by every link on the page.
+    narrowed = {key: value for key, value in (
+        ("kind", filters.kind.value if filters.kind else ""), ("required", "yes" if filters.required_only else ""),
+        ("search", filters.search)) if value}
+    return render_template(
+        "volunteers/vetting/dashboard.html", board=board, filters=filters, narrowed=narrowed,
+        pagination=_pagination(board, {**narrowed, "group": board.group}) if board.pages > 1 else None,
+        kinds=[(kind, rules[kind]) for kind in CHECK_KIND_ORDER], search_max_length=SEARCH_MAX_LENGTH,
+        can_record=permissions.can_record_check(current_user),
+        can_change_rules=permissions.can_change_rules(current_user), title="Vetting",
+    )
 
 
 def _safe_cell(value) -> str:

@@ -60,3 +60,17 @@ def make_cleared_volunteer(session: Session, *, cleared_on: dt.date = TODAY - dt
     record(session, volunteer, CheckKind.NPPV, actor=actor, cleared_on=cleared_on)
     record(session, volunteer, CheckKind.REFERENCES, actor=actor, cleared_on=cleared_on, reference_last4=None)
     return volunteer
+
+
+def add_check(session: Session, volunteer: Volunteer, kind: CheckKind, status: CheckStatus, *,
+              cleared_on: dt.date | None = None, expires_on: dt.date | None = None,
+              decided_on: dt.date | None = None, submitted_on: dt.date | None = None,
+              created_at: dt.datetime = NOW) -> VettingCheck:
+    """A check row exactly as given, past the service's rules: for the dashboard's edge cases and for
+    checking its SQL against its Python on any data."""
+    check = VettingCheck(volunteer_id=volunteer.id, kind=kind, status=status, level=LEVEL[kind],
+                         cleared_on=cleared_on, expires_on=expires_on, decided_on=decided_on,
+                         submitted_on=submitted_on, created_at=created_at, updated_at=created_at)
+    session.add(check)
+    session.flush()
+    return check

@@ -51,20 +51,26 @@ def render_panel(app, path: str, user_id: int) -> str:
 def test_the_panel_counts_lapsed_expiring_and_waiting_checks_each_linking_to_the_dashboard(app, checks):
     html = render_panel(app, "/coordinator", checks["coordinator"])
     assert '<h2 class="govuk-heading-m">Vetting</h2>' in html
-    assert ('<li data-vetting="lapsed"><a class="govuk-link" href="/volunteering/vetting#lapsed">'
+    assert ('<li data-vetting="lapsed"><a class="govuk-link" href="/volunteering/vetting?group=lapsed">'
             "1 check lapsed or refused</a></li>") in html
-    assert ('<li data-vetting="expiring-30"><a class="govuk-link" href="/volunteering/vetting#expiring-30">'
+    assert ('<li data-vetting="expiring-30"><a class="govuk-link" href="/volunteering/vetting?group=expiring-30">'
             "1 check expiring within 30 days</a></li>") in html
-    assert ('<li data-vetting="waiting"><a class="govuk-link" href="/volunteering/vetting#waiting">'
+    assert ('<li data-vetting="waiting"><a class="govuk-link" href="/volunteering/vetting?group=waiting">'
             "2 checks submitted and waiting for a decision</a></li>") in html
 
 
-def test_the_counts_match_the_dashboard_groups_the_links_open(app, client, login_as, checks):
+def test_each_link_opens_its_group_with_the_same_count(app, client, login_as, checks):
     login_as(Role.COORDINATOR)
-    dashboard = client.get("/volunteering/vetting").text
-    for heading in ('id="lapsed">Lapsed or refused (1)', 'id="expiring-30">Expiring within 30 days (1)',
-                    'id="waiting">Submitted and waiting for a decision (2)'):
+    for group, heading, names in (
+        ("lapsed", 'id="lapsed">Lapsed or refused (1)', ["Rhys Pritchard"]),
+        ("expiring-30", 'id="expiring-30">Expiring within 30 days (1)', ["Amara Okafor"]),
+        ("waiting", 'id="waiting">Submitted and waiting for a decision (2)', ["Sinéad Ní Dhomhnaill"] * 2),
+    ):
+        dashboard = client.get(f"/volunteering/vetting?group={group}").text
         assert heading in dashboard
+        table = dashboard.split(f'data-group="{group}"')[1].split("</table>")[0]
+        assert [name for name in ("Amara Okafor", "Rhys Pritchard", "Sinéad Ní Dhomhnaill", "Owain Evans")
+                for _ in range(table.count(f">{name}</a>"))] == names
 
 
 def test_with_nothing_to_attend_to_the_panel_shows_zero_counts(app):
@@ -88,7 +94,7 @@ def test_the_coordinator_home_shows_the_panel(client, login_as, checks):
     login_as(Role.COORDINATOR)
     page = client.get("/coordinator")
     assert page.status_code == 200
-    assert 'href="/volunteering/vetting#lapsed">1 check lapsed or refused</a>' in page.text
+    assert 'href="/volunteering/vetting?group=lapsed">1 check lapsed or refused</a>' in page.text
 
 
 def test_other_home_pages_do_not_show_it(client, login_as, checks):
