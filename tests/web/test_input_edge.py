@@ -2,7 +2,8 @@
 numbers too big are form errors, NUL and other untypeable characters are cleaned from every form and
 query parameter, single-line answers refuse line breaks, and the parsers that used to raise do not.
 
-Each of these answered 500 on PostgreSQL before the fix (several on SQLite too)."""
+Each test here failed before the fix (most answered 500 on PostgreSQL; the line breaks were stored),
+except the page-number test: the queries already clamped page numbers, and it keeps them so."""
 
 from __future__ import annotations
 
