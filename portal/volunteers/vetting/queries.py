@@ -11,7 +11,7 @@ from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 
 from sqlalchemy import Select, String, and_, case, func, literal, null, or_, select, true, union_all
-from sqlalchemy.orm import Session, selectinload
+from sqlalchemy.orm import Session, contains_eager, selectinload
 
 from portal.core import settings
 from portal.core.accounts import User
@@ -516,13 +516,15 @@ def _group_page(session: Session, on: dt.date, rules: Mapping[CheckKind, CheckRu
     order = [func.lower(User.name), Volunteer.id, kinds.c.position]
     if group.startswith("expiring"):
         order.insert(0, facts.c.expires_on)
+    # contains_eager: each volunteer holds its account, which the page shows (a plain join would leave
+    # it to the identity map, which may drop it before the template asks).
     found = session.execute(
-        query.add_columns(Volunteer, User, kinds.c.kind).where(group_column == group)
-        .order_by(*order).offset(offset).limit(limit)
+        query.add_columns(Volunteer, kinds.c.kind).options(contains_eager(Volunteer.user))
+        .where(group_column == group).order_by(*order).offset(offset).limit(limit)
     ).all()
-    checks = list_checks_by_volunteer(session, {volunteer.id for volunteer, _user, _kind in found})
+    checks = list_checks_by_volunteer(session, {volunteer.id for volunteer, _kind in found})
     rows = []
-    for volunteer, _user, kind in found:
+    for volunteer, kind in found:
         classified = _dashboard_row(volunteer, rules[CheckKind(kind)], checks[volunteer.id], on)
         if classified is not None:
             rows.append(classified[1])
@@ -533,10 +535,11 @@ def _waiting_page(session: Session, rules: Mapping[CheckKind, CheckRule], filter
                   offset: int, limit: int) -> list[DashboardRow]:
     kinds = _kinds(rules)
     query = (
-        select(VettingCheck, Volunteer, User)
+        select(VettingCheck, Volunteer)
         .join(Volunteer, VettingCheck.volunteer_id == Volunteer.id)
         .join(User, Volunteer.user_id == User.id)
         .join(kinds, kinds.c.kind == VettingCheck.kind)
+        .options(contains_eager(Volunteer.user))
         .where(Volunteer.status != VolunteerStatus.LEFT, VettingCheck.status.in_(IN_PROGRESS_STATUSES))
     )
     query = _narrowed(query, kinds, filters)
@@ -545,7 +548,7 @@ def _waiting_page(session: Session, rules: Mapping[CheckKind, CheckRule], filter
                        VettingCheck.id.desc())
         .offset(offset).limit(limit)
     ).all()
-    return [_waiting_row(volunteer, rules[check.kind], check) for check, volunteer, _user in found]
+    return [_waiting_row(volunteer, rules[check.kind], check) for check, volunteer in found]
 
 
 # ---------------------------------------------------------------------------------------------
