@@ -206,19 +206,18 @@ def _due(session: Session, now: dt.datetime, limit: int) -> list[OutgoingMessage
 def _claim(session: Session, message_id: int, now: dt.datetime) -> int | None:
     """Lock one message that is still due and return its attempts so far, or None if another run has
     it locked or has dealt with it since it was listed (PostgreSQL checks the latest version of the row)."""
-    return session.execute(
-        select(OutboxMessage.attempts)
-        .where(
-            OutboxMessage.id == message_id,
-            OutboxMessage.status == MessageStatus.QUEUED,
-            OutboxMessage.next_attempt_at <= now,
-        )
+    # Core statements on the session's connection: cheaper than ORM ones, and paid for every message.
+    messages = OutboxMessage.__table__.c
+    return session.connection().execute(
+        select(messages.attempts)
+        .where(messages.id == message_id, messages.status == MessageStatus.QUEUED, messages.next_attempt_at <= now)
         .with_for_update(skip_locked=True)
     ).scalar()
 
 
 def _record(session: Session, message_id: int, **values: Any) -> None:
-    session.execute(update(OutboxMessage).where(OutboxMessage.id == message_id).values(**values))
+    table = OutboxMessage.__table__
+    session.connection().execute(update(table).where(table.c.id == message_id).values(**values))
 
 
 def deliver_queued(
