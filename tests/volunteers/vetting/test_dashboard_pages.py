@@ -60,7 +60,7 @@ def add_missing(app, names: list[str]) -> None:
 
 
 def table_names(html: str, group: str) -> list[str]:
-    table = html.split(f'<table class="govuk-table" data-group="{group}">')[1].split("</table>")[0]
+    table = html.split(f'data-group="{group}">')[1].split("</table>")[0]
     return [unescape(name) for name in re.findall(r'href="/volunteering/volunteers/\d+">([^<]+)</a>', table)]
 
 
