@@ -10,7 +10,7 @@ import datetime as dt
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 
-from sqlalchemy import Select, String, and_, case, func, literal, null, or_, select, true, union_all
+from sqlalchemy import Select, String, and_, case, func, literal, null, or_, select, true, tuple_, union_all
 from sqlalchemy.orm import Session, contains_eager, selectinload
 
 from portal.core import settings
@@ -249,8 +249,8 @@ DASHBOARD_GROUPS = (
     ("waiting", "Submitted and waiting for a decision"),
 )
 GROUP_HEADINGS = dict(DASHBOARD_GROUPS)
-# The last day (in days from today) of each expiring group.
-EXPIRING_WITHIN = (("expiring-30", 30), ("expiring-60", 60), ("expiring-90", 90))
+# Each expiring group and the days left (first, last) of the checks in it.
+EXPIRING = (("expiring-30", 1, 30), ("expiring-60", 31, 60), ("expiring-90", 61, 90))
 
 
 @dataclass(frozen=True)
@@ -301,7 +301,7 @@ def _dashboard_row(
         if current.expires_on is None:
             return None
         days_left = (current.expires_on - on).days
-        key = next((key for key, within in EXPIRING_WITHIN if days_left <= within), None)
+        key = next((key for key, _first, last in EXPIRING if days_left <= last), None)
         if key is None:
             return None
         return key, DashboardRow(volunteer, kind, current, rule.required,
@@ -393,97 +393,115 @@ class DashboardPage:
         return [(key, heading, self.counts[key]) for key, heading in DASHBOARD_GROUPS]
 
 
-def _kind_facts(on: dt.date):
-    """Per volunteer and kind, the few facts the dashboard's rules read, as a GROUP BY subquery: the
-    latest refusal decided by `on`, the latest clearance and expiry of the checks counting on `on`
-    (and whether one of them never expires), whether any check was cleared or refused, and how many
-    are in progress. `_dashboard_row` reads the same facts from the checks themselves."""
+# "Never expires" as a date, so that the latest expiry of a kind's counting checks is one maximum.
+NEVER = dt.date(9999, 12, 31)
+# Statuses that keep a kind of check off the missing list: cleared once, refused, or in progress.
+RECORDED_STATUSES = HELD_STATUSES | {CheckStatus.REFUSED} | IN_PROGRESS_STATUSES
+
+
+def _required(rules: Mapping[CheckKind, CheckRule], filters: DashboardFilter) -> list[CheckKind]:
+    """The required kinds of check the filters leave in view (only these can be missing)."""
+    return [kind for kind, rule in rules.items() if rule.required and filters.kind in (None, kind)]
+
+
+def _position(kind_column, rules: Mapping[CheckKind, CheckRule]):
+    """The kind's place in the rules' order, for sorting a volunteer's rows as the Python dashboard does."""
+    return case({kind.value: position for position, kind in enumerate(rules)}, value=kind_column, else_=len(rules))
+
+
+def _searched(query: Select, filters: DashboardFilter) -> Select:
+    """`query` (which has the volunteers' accounts joined) narrowed to names or e-mail addresses holding
+    the search text, matched as plain text ignoring case (% and _ are not wildcards)."""
+    if not filters.search:
+        return query
+    pattern = filters.search.lower()
+    return query.where(or_(func.lower(User.name).contains(pattern, autoescape=True),
+                           func.lower(User.email).contains(pattern, autoescape=True)))
+
+
+def _current_checks(query: Select, rules: Mapping[CheckKind, CheckRule], filters: DashboardFilter, *,
+                    accounts: bool = False) -> Select:
+    """`query` (over vetting checks) narrowed to the checks of volunteers who have not left, and by
+    `filters`; their accounts are joined when searching, or when `accounts` asks."""
+    query = query.join(Volunteer, VettingCheck.volunteer_id == Volunteer.id) \
+        .where(Volunteer.status != VolunteerStatus.LEFT)
+    if filters.kind is not None:
+        query = query.where(VettingCheck.kind == filters.kind)
+    if filters.required_only:
+        query = query.where(VettingCheck.kind.in_([kind for kind, rule in rules.items() if rule.required]))
+    if filters.search or accounts:
+        query = _searched(query.join(User, Volunteer.user_id == User.id), filters)
+    return query
+
+
+def _kind_facts(on: dt.date, rules: Mapping[CheckKind, CheckRule], filters: DashboardFilter, only=None):
+    """Per volunteer and kind of check (each pair with at least one check; `only`: those pairs alone),
+    the few facts the dashboard's rules read, in one GROUP BY: the latest refusal decided by `on`, the
+    latest clearance and the latest expiry (NEVER for none) of the checks counting on `on`, how many
+    checks were cleared or refused, and how many are in progress. `_dashboard_row` reads the same
+    facts from the checks themselves."""
     check = VettingCheck
-    counts = and_(check.status.in_(HELD_STATUSES), check.cleared_on.is_not(None), check.cleared_on <= on,
-                  or_(check.expires_on.is_(None), check.expires_on > on))
-    return (
-        select(
-            check.volunteer_id, check.kind,
-            func.max(case((and_(check.status == CheckStatus.REFUSED, check.decided_on <= on), check.decided_on)))
-            .label("refused_on"),
-            func.max(case((counts, check.cleared_on))).label("cleared_on"),
-            func.max(case((counts, check.expires_on))).label("expires_on"),
-            func.max(case((and_(counts, check.expires_on.is_(None)), 1), else_=0)).label("never_expires"),
-            func.max(case((check.status.in_(HELD_STATUSES | {CheckStatus.REFUSED}), 1), else_=0))
-            .label("held_or_refused"),
-            func.sum(case((check.status.in_(IN_PROGRESS_STATUSES), 1), else_=0)).label("in_progress"),
-        )
-        .group_by(check.volunteer_id, check.kind)
-        .subquery("facts")
+    counting = and_(check.status.in_(HELD_STATUSES), check.cleared_on.is_not(None), check.cleared_on <= on,
+                    or_(check.expires_on.is_(None), check.expires_on > on))
+    query = select(
+        check.volunteer_id, check.kind,
+        func.max(check.decided_on).filter(check.status == CheckStatus.REFUSED, check.decided_on <= on)
+        .label("refused_on"),
+        func.max(check.cleared_on).filter(counting).label("cleared_on"),
+        func.max(func.coalesce(check.expires_on, NEVER)).filter(counting).label("expires_on"),
+        func.count().filter(check.status.in_(HELD_STATUSES | {CheckStatus.REFUSED})).label("held_or_refused"),
+        func.count().filter(check.status.in_(IN_PROGRESS_STATUSES)).label("in_progress"),
     )
+    query = _current_checks(query, rules, filters)
+    if only is not None:
+        query = query.where(tuple_(check.volunteer_id, check.kind).in_(only))
+    return query.group_by(check.volunteer_id, check.kind).subquery("facts")
 
 
-def _kinds(rules: Mapping[CheckKind, CheckRule]):
-    """The kinds of check as rows (kind, position, required), for pairing with every volunteer."""
-    return union_all(*(
-        select(literal(kind.value, String(20)).label("kind"), literal(position).label("position"),
-               literal(1 if rule.required else 0).label("required"))
-        for position, (kind, rule) in enumerate(rules.items())
-    )).subquery("kinds")
-
-
-def _pairs(on: dt.date, rules: Mapping[CheckKind, CheckRule], filters: DashboardFilter):
-    """Every current volunteer paired with every kind of check (narrowed by `filters`), their facts,
-    and the dashboard group the pair falls in (NULL: nothing to attend to), as (query, group, facts,
-    kinds). The CASE below is `_dashboard_row` in SQL."""
-    facts, kinds = _kind_facts(on), _kinds(rules)
-    # The checks of the kind clear the volunteer on `on`: one counts, and no refusal came after it.
+def _group_of(facts, on: dt.date, rules: Mapping[CheckKind, CheckRule]):
+    """The dashboard group of a pair from its facts (NULL: nothing to attend to); `_dashboard_row` in SQL.
+    Checks in progress are counted apart ("waiting"), one row each."""
+    # The kind clears the volunteer on `on`: a check counts, and no refusal came on or after its clearance.
     cleared = and_(facts.c.cleared_on.is_not(None),
                    or_(facts.c.refused_on.is_(None), facts.c.refused_on < facts.c.cleared_on))
-    expiring = [(and_(cleared, facts.c.never_expires == 0, facts.c.expires_on <= on + dt.timedelta(days=within)),
-                 literal(key)) for key, within in EXPIRING_WITHIN]
-    group = case(
-        *expiring,
-        (cleared, null()),
-        (facts.c.held_or_refused == 1, literal("lapsed")),
-        (and_(kinds.c.required == 1, func.coalesce(facts.c.in_progress, 0) == 0), literal("missing")),
+    required = facts.c.kind.in_([kind for kind, rule in rules.items() if rule.required])
+    return case(
+        (cleared, case(*((facts.c.expires_on <= on + dt.timedelta(days=last), literal(key))
+                         for key, _first, last in EXPIRING), else_=null())),
+        (facts.c.held_or_refused > 0, literal("lapsed")),
+        (and_(required, facts.c.in_progress == 0), literal("missing")),
         else_=null(),
     )
-    query = (
-        select()
-        .select_from(Volunteer)
-        .join(User, Volunteer.user_id == User.id)
-        .join(kinds, true())
-        .outerjoin(facts, and_(facts.c.volunteer_id == Volunteer.id, facts.c.kind == kinds.c.kind))
-        .where(Volunteer.status != VolunteerStatus.LEFT)
-    )
-    return _narrowed(query, kinds, filters), group, facts, kinds
-
-
-def _narrowed(query: Select, kinds, filters: DashboardFilter) -> Select:
-    """`query` (over volunteers, their users and `kinds`) narrowed by the coordinator's filters."""
-    if filters.kind is not None:
-        query = query.where(kinds.c.kind == filters.kind.value)
-    if filters.required_only:
-        query = query.where(kinds.c.required == 1)
-    if filters.search:
-        pattern = filters.search.lower()
-        query = query.where(or_(func.lower(User.name).contains(pattern, autoescape=True),
-                                func.lower(User.email).contains(pattern, autoescape=True)))
-    return query
 
 
 def dashboard_counts(
     session: Session, on: dt.date, rules: Mapping[CheckKind, CheckRule], filters: DashboardFilter = DashboardFilter()
 ) -> dict[str, int]:
     """How many rows each group of `vetting_dashboard(session, on)` holds (narrowed by `filters`), in
-    one aggregate statement whatever the number of volunteers: {"lapsed": 3, "missing": 0, ...}."""
-    query, group, facts, _ = _pairs(on, rules, filters)
-    pairs = query.add_columns(group.label("grp"), func.coalesce(facts.c.in_progress, 0).label("in_progress"))
-    pairs = pairs.subquery("pairs")
-    counts = dict.fromkeys(GROUP_HEADINGS, 0)
-    for key, number, in_progress in session.execute(
-        select(pairs.c.grp, func.count(), func.sum(pairs.c.in_progress)).group_by(pairs.c.grp)
-    ):
-        if key is not None:
-            counts[key] = number
-        counts["waiting"] += int(in_progress or 0)
-    return counts
+    one aggregate statement whatever the number of volunteers: {"lapsed": 3, "missing": 0, ...}.
+
+    A required kind with no check at all is missing: those are counted as every current volunteer's
+    required kinds less the kinds they have checks of."""
+    facts = _kind_facts(on, rules, filters)
+    required = _required(rules, filters)
+    pairs = select(
+        _group_of(facts, on, rules).label("grp"), facts.c.in_progress,
+        case((facts.c.kind.in_(required), 1), else_=0).label("required"),
+    ).subquery("pairs")
+    volunteers = select(func.count()).select_from(Volunteer).where(Volunteer.status != VolunteerStatus.LEFT)
+    if filters.search:
+        volunteers = _searched(volunteers.join(User, Volunteer.user_id == User.id), filters)
+    grouped = [key for key in GROUP_HEADINGS if key != "waiting"]
+    row = session.execute(select(
+        *(func.coalesce(func.sum(case((pairs.c.grp == key, 1), else_=0)), 0) for key in grouped),
+        func.coalesce(func.sum(pairs.c.in_progress), 0), func.coalesce(func.sum(pairs.c.required), 0),
+        volunteers.scalar_subquery(),
+    )).one()
+    counts = dict(zip(grouped, map(int, row[:len(grouped)]), strict=True))
+    waiting, required_with_checks, current_volunteers = map(int, row[len(grouped):])
+    counts["missing"] += current_volunteers * len(required) - required_with_checks
+    counts["waiting"] = waiting
+    return {key: counts[key] for key in GROUP_HEADINGS}
 
 
 def dashboard_page(
@@ -503,24 +521,41 @@ def dashboard_page(
     page = min(max(page, 1), pages)
     offset = (page - 1) * per_page
     rows: list[DashboardRow] = []
-    if counts[group] and group == "waiting":
-        rows = _waiting_page(session, rules, filters, offset, per_page)
-    elif counts[group]:
-        rows = _group_page(session, on, rules, filters, group, offset, per_page)
+    if counts[group]:
+        page_of = {"waiting": _waiting_page, "missing": _missing_page}.get(group, _checked_page)
+        rows = page_of(session, on, rules, filters, group, offset, per_page)
     return DashboardPage(on=on, group=group, rows=rows, counts=counts, page=page, per_page=per_page)
 
 
-def _group_page(session: Session, on: dt.date, rules: Mapping[CheckKind, CheckRule], filters: DashboardFilter,
-                group: str, offset: int, limit: int) -> list[DashboardRow]:
-    query, group_column, facts, kinds = _pairs(on, rules, filters)
-    order = [func.lower(User.name), Volunteer.id, kinds.c.position]
-    if group.startswith("expiring"):
+def _candidates(on: dt.date, group: str) -> Select:
+    """(volunteer, kind) of checks whose pair may be in `group` (lapsed or expiring): a superset found
+    without grouping every check. An expiring pair's counting check expires in the group's days; a
+    lapsed pair has a cleared check that does not count on `on`, or a refusal."""
+    check = VettingCheck
+    if group == "lapsed":
+        where = or_(and_(check.status.in_(HELD_STATUSES),
+                         or_(check.cleared_on.is_(None), check.cleared_on > on, check.expires_on <= on)),
+                    check.status == CheckStatus.REFUSED)
+    else:
+        first, last = next((first, last) for key, first, last in EXPIRING if key == group)
+        where = and_(check.status.in_(HELD_STATUSES), check.expires_on >= on + dt.timedelta(days=first),
+                     check.expires_on <= on + dt.timedelta(days=last))
+    return select(check.volunteer_id, check.kind).where(where)
+
+
+def _checked_page(session: Session, on: dt.date, rules: Mapping[CheckKind, CheckRule], filters: DashboardFilter,
+                  group: str, offset: int, limit: int) -> list[DashboardRow]:
+    """A page of the lapsed or an expiring group, built by `_dashboard_row` from each volunteer's checks."""
+    facts = _kind_facts(on, rules, filters, only=_candidates(on, group))
+    order = [func.lower(User.name), Volunteer.id, _position(facts.c.kind, rules)]
+    if group != "lapsed":
         order.insert(0, facts.c.expires_on)
     # contains_eager: each volunteer holds its account, which the page shows (a plain join would leave
     # it to the identity map, which may drop it before the template asks).
     found = session.execute(
-        query.add_columns(Volunteer, kinds.c.kind).options(contains_eager(Volunteer.user))
-        .where(group_column == group).order_by(*order).offset(offset).limit(limit)
+        select(Volunteer, facts.c.kind).join(facts, facts.c.volunteer_id == Volunteer.id).join(Volunteer.user)
+        .options(contains_eager(Volunteer.user)).where(_group_of(facts, on, rules) == group)
+        .order_by(*order).offset(offset).limit(limit)
     ).all()
     checks = list_checks_by_volunteer(session, {volunteer.id for volunteer, _kind in found})
     rows = []
@@ -531,21 +566,42 @@ def _group_page(session: Session, on: dt.date, rules: Mapping[CheckKind, CheckRu
     return rows
 
 
-def _waiting_page(session: Session, rules: Mapping[CheckKind, CheckRule], filters: DashboardFilter,
-                  offset: int, limit: int) -> list[DashboardRow]:
-    kinds = _kinds(rules)
+def _missing_page(session: Session, on: dt.date, rules: Mapping[CheckKind, CheckRule], filters: DashboardFilter,
+                  group: str, offset: int, limit: int) -> list[DashboardRow]:
+    """A page of required kinds with no check cleared, refused or in progress, by name."""
+    required = _required(rules, filters)
+    kinds = union_all(*(
+        select(literal(kind.value, String(20)).label("kind"), literal(position).label("position"))
+        for position, kind in enumerate(rules) if kind in required
+    )).subquery("kinds")
+    recorded = select(VettingCheck.id).where(
+        VettingCheck.volunteer_id == Volunteer.id, VettingCheck.kind == kinds.c.kind,
+        VettingCheck.status.in_(RECORDED_STATUSES),
+    ).exists()
     query = (
-        select(VettingCheck, Volunteer)
-        .join(Volunteer, VettingCheck.volunteer_id == Volunteer.id)
-        .join(User, Volunteer.user_id == User.id)
-        .join(kinds, kinds.c.kind == VettingCheck.kind)
+        select(Volunteer, kinds.c.kind).join(Volunteer.user).join(kinds, true())
         .options(contains_eager(Volunteer.user))
-        .where(Volunteer.status != VolunteerStatus.LEFT, VettingCheck.status.in_(IN_PROGRESS_STATUSES))
+        .where(Volunteer.status != VolunteerStatus.LEFT, ~recorded)
     )
-    query = _narrowed(query, kinds, filters)
     found = session.execute(
-        query.order_by(func.lower(User.name), Volunteer.id, kinds.c.position, VettingCheck.created_at.desc(),
-                       VettingCheck.id.desc())
+        _searched(query, filters).order_by(func.lower(User.name), Volunteer.id, kinds.c.position)
+        .offset(offset).limit(limit)
+    ).all()
+    checks = list_checks_by_volunteer(session, {volunteer.id for volunteer, _kind in found})
+    return [DashboardRow(volunteer, CheckKind(kind), None, True,
+                         check_problem(CheckKind(kind), checks[volunteer.id], on) or "")
+            for volunteer, kind in found]
+
+
+def _waiting_page(session: Session, on: dt.date, rules: Mapping[CheckKind, CheckRule], filters: DashboardFilter,
+                  group: str, offset: int, limit: int) -> list[DashboardRow]:
+    """A page of the checks in progress, by name."""
+    query = _current_checks(select(VettingCheck, Volunteer), rules, filters, accounts=True) \
+        .where(VettingCheck.status.in_(IN_PROGRESS_STATUSES))
+    found = session.execute(
+        query.options(contains_eager(Volunteer.user))
+        .order_by(func.lower(User.name), Volunteer.id, _position(VettingCheck.kind, rules),
+                  VettingCheck.created_at.desc(), VettingCheck.id.desc())
         .offset(offset).limit(limit)
     ).all()
     return [_waiting_row(volunteer, rules[check.kind], check) for check, volunteer in found]
