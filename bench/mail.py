@@ -6,10 +6,11 @@ every message arrived exactly once.
     .venv/bin/python bench/mail.py --messages 2000
 
 The database is a new SQLite file unless PORTAL_BENCH_DATABASE_URL names a PostgreSQL database (it
-must exist; the bench creates any missing tables and empties the two outbox tables before and after).
-The timed part is `outbox.deliver_queued` as `flask jobs run` calls it, through Flask-Mail's message
-building and `mailer.connect` (one SMTP connection per batch), committing after every message. The
-server shares this process, and so its CPU, with the job: a server elsewhere leaves the job more.
+must exist; the bench creates any missing tables, refuses an outbox holding messages it did not queue,
+and deletes its own messages afterwards).
+The timed part is `outbox.deliver_queued` as `flask jobs run` calls it, with `mailer.connect` (one
+SMTP connection per batch of 100), committing after every message. The server shares this process,
+and so its CPU, with the job: a server elsewhere leaves the job more.
 """
 
 from __future__ import annotations
@@ -34,13 +35,14 @@ import portal.models  # noqa: F401  (every table on Base.metadata)
 from portal.config import TestConfig
 from portal.core import outbox
 from portal.core.db import Base
-from portal.core.outbox import OutboxAttachment, OutboxMessage
+from portal.core.outbox import OutboxMessage
 from portal.extensions import db
 from portal.factory import create_app
 from portal.web import mailer
 
 TARGET_PER_SECOND = 200.0
 NOW = dt.datetime(2026, 11, 23, 10, 0, tzinfo=dt.UTC)
+DEDUPE_PREFIX = "bench.mail:"
 HEADER = re.compile(rb"^X-Portal-Message-Id: (\d+)\r?$", re.MULTILINE)
 
 
@@ -64,10 +66,14 @@ def free_port() -> int:
         return probe.getsockname()[1]
 
 
-def empty_outbox(engine: Engine) -> None:
+def remove_bench_messages(engine: Engine) -> None:
+    """Delete the messages this bench queued; refuse a database whose outbox holds any others."""
+    ours = OutboxMessage.dedupe_key.like(f"{DEDUPE_PREFIX}%")
     with Session(engine) as session:
-        session.execute(delete(OutboxAttachment))
-        session.execute(delete(OutboxMessage))
+        others = session.scalar(select(func.count(OutboxMessage.id)).where(~ours | OutboxMessage.dedupe_key.is_(None)))
+        if others:
+            raise SystemExit(f"The database's outbox holds {others:,} messages the bench did not queue; use another")
+        session.execute(delete(OutboxMessage).where(ours))
         session.commit()
 
 
@@ -82,7 +88,7 @@ def queue_reminders(engine: Engine, count: int) -> list[int]:
         text, html = outbox.render("volunteers/vetting_reminder", context)
         messages.append(OutboxMessage(
             recipients=[f"volunteer{number}@example.org"], subject=subject, text_body=text, html_body=html,
-            template="volunteers/vetting_reminder", dedupe_key=f"bench.reminder:{number}", next_attempt_at=NOW,
+            template="volunteers/vetting_reminder", dedupe_key=f"{DEDUPE_PREFIX}{number}", next_attempt_at=NOW,
         ))
     with Session(engine) as session:
         session.add_all(messages)
@@ -99,7 +105,7 @@ def main(argv: list[str] | None = None) -> int:
         url = os.environ.get("PORTAL_BENCH_DATABASE_URL") or f"sqlite:///{Path(folder) / 'mail.db'}"
         engine = create_engine(url)
         Base.metadata.create_all(engine)
-        empty_outbox(engine)
+        remove_bench_messages(engine)
         handler = CountingServer()
         controller = Controller(handler, hostname="127.0.0.1", port=free_port())
         controller.start()
@@ -118,7 +124,7 @@ def main(argv: list[str] | None = None) -> int:
                 db.engine.dispose()
         finally:
             controller.stop()
-            empty_outbox(engine)
+            remove_bench_messages(engine)
             engine.dispose()
 
     rate = report.sent / elapsed
