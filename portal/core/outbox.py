@@ -16,7 +16,7 @@ from pathlib import Path
 from typing import Any
 
 from jinja2 import Environment, FileSystemLoader, StrictUndefined, select_autoescape
-from sqlalchemy import JSON, ForeignKey, LargeBinary, String, Text, select, update
+from sqlalchemy import JSON, Connection, ForeignKey, LargeBinary, String, Text, select, update
 from sqlalchemy.orm import Mapped, Session, mapped_column, relationship
 
 from portal.core.db import Base, utcnow
@@ -175,27 +175,30 @@ class DeliveryReport:
     stopped: bool = False  # by `out_of_time`, with messages still due
 
 
-def _due(session: Session, now: dt.datetime, limit: int) -> list[OutgoingMessage]:
+_messages = OutboxMessage.__table__.c
+_attachments = OutboxAttachment.__table__.c
+
+
+def _due(connection: Connection, now: dt.datetime, limit: int) -> list[OutgoingMessage]:
     # SKIP LOCKED leaves out the messages other runs are sending at this moment. These locks are
     # released straight away: each message is locked again on its own just before it is sent.
-    rows = session.execute(
-        select(OutboxMessage.id, OutboxMessage.created_at, OutboxMessage.recipients, OutboxMessage.subject,
-               OutboxMessage.text_body, OutboxMessage.html_body)
-        .where(OutboxMessage.status == MessageStatus.QUEUED, OutboxMessage.next_attempt_at <= now)
-        .order_by(OutboxMessage.next_attempt_at, OutboxMessage.id)
+    rows = connection.execute(
+        select(_messages.id, _messages.created_at, _messages.recipients, _messages.subject, _messages.text_body,
+               _messages.html_body)
+        .where(_messages.status == MessageStatus.QUEUED, _messages.next_attempt_at <= now)
+        .order_by(_messages.next_attempt_at, _messages.id)
         .limit(limit)
         .with_for_update(skip_locked=True)
     ).all()
     attachments: dict[int, list[Attachment]] = {}
     if rows:
-        for message_id, filename, content_type, data in session.execute(
-            select(OutboxAttachment.message_id, OutboxAttachment.filename, OutboxAttachment.content_type,
-                   OutboxAttachment.data)
-            .where(OutboxAttachment.message_id.in_([row.id for row in rows]))
-            .order_by(OutboxAttachment.id)
+        for message_id, filename, content_type, data in connection.execute(
+            select(_attachments.message_id, _attachments.filename, _attachments.content_type, _attachments.data)
+            .where(_attachments.message_id.in_([row.id for row in rows]))
+            .order_by(_attachments.id)
         ):
             attachments.setdefault(message_id, []).append(Attachment(filename, content_type, data))
-    session.rollback()
+    connection.rollback()
     return [
         OutgoingMessage(row.id, row.created_at, tuple(row.recipients), row.subject, row.text_body, row.html_body,
                         tuple(attachments.get(row.id, ())))
@@ -203,21 +206,36 @@ def _due(session: Session, now: dt.datetime, limit: int) -> list[OutgoingMessage
     ]
 
 
-def _claim(session: Session, message_id: int, now: dt.datetime) -> int | None:
+def _claim(connection: Connection, message_id: int, now: dt.datetime) -> int | None:
     """Lock one message that is still due and return its attempts so far, or None if another run has
     it locked or has dealt with it since it was listed (PostgreSQL checks the latest version of the row)."""
-    # Core statements on the session's connection: cheaper than ORM ones, and paid for every message.
-    messages = OutboxMessage.__table__.c
-    return session.connection().execute(
-        select(messages.attempts)
-        .where(messages.id == message_id, messages.status == MessageStatus.QUEUED, messages.next_attempt_at <= now)
+    return connection.execute(
+        select(_messages.attempts)
+        .where(_messages.id == message_id, _messages.status == MessageStatus.QUEUED, _messages.next_attempt_at <= now)
         .with_for_update(skip_locked=True)
     ).scalar()
 
 
-def _record(session: Session, message_id: int, **values: Any) -> None:
-    table = OutboxMessage.__table__
-    session.connection().execute(update(table).where(table.c.id == message_id).values(**values))
+def _record(connection: Connection, message_id: int, **values: Any) -> None:
+    connection.execute(update(OutboxMessage.__table__).where(_messages.id == message_id).values(**values))
+
+
+def _deliver_one(connection: Connection, send: Send, message: OutgoingMessage, attempts: int, now: dt.datetime,
+                 report: DeliveryReport) -> None:
+    try:
+        send(message)
+    except Exception as error:  # noqa: BLE001 - a message not accepted is retried later
+        problem = f"{type(error).__name__}: {error}"[:2000]
+        if attempts >= MAX_ATTEMPTS:
+            _record(connection, message.id, attempts=attempts, last_error=problem, status=MessageStatus.FAILED)
+            report.failed += 1
+        else:
+            _record(connection, message.id, attempts=attempts, last_error=problem,
+                    next_attempt_at=now + retry_delay(attempts))
+            report.retrying += 1
+    else:
+        _record(connection, message.id, attempts=attempts, status=MessageStatus.SENT, sent_at=now, last_error=None)
+        report.sent += 1
 
 
 def deliver_queued(
@@ -233,7 +251,8 @@ def deliver_queued(
 
     `connect()` opens the transport for a batch: a context manager giving a function that sends one
     message and raises if it was not accepted. This is a job entry point, so unlike services it
-    commits: once per message, straight after the send, with the message's row locked meanwhile.
+    commits: first the session's own work, then, on a database connection of its own, each message's
+    outcome straight after its send, with the message's row locked meanwhile.
 
     Guarantee: at least once, and once unless a run is stopped at one precise moment. A message is
     marked sent only after the mail server has accepted it, and that mark is committed before the next
@@ -249,42 +268,29 @@ def deliver_queued(
     """
     report = DeliveryReport()
     session.commit()
-    while not report.stopped:
-        batch = _due(session, now, batch_size)
-        if not batch:
-            break
-        claimed = 0
-        with connect() as send:
-            for message in batch:
-                if out_of_time():
-                    report.stopped = True
-                    break
-                attempts = _claim(session, message.id, now)
-                if attempts is None:
-                    session.rollback()
-                    continue
-                claimed += 1
-                attempts += 1
-                try:
-                    send(message)
-                except Exception as error:  # noqa: BLE001 - a message not accepted is retried later
-                    problem = f"{type(error).__name__}: {error}"[:2000]
-                    if attempts >= MAX_ATTEMPTS:
-                        _record(session, message.id, attempts=attempts, last_error=problem,
-                                status=MessageStatus.FAILED)
-                        report.failed += 1
-                    else:
-                        _record(session, message.id, attempts=attempts, last_error=problem,
-                                next_attempt_at=now + retry_delay(attempts))
-                        report.retrying += 1
-                else:
-                    _record(session, message.id, attempts=attempts, status=MessageStatus.SENT, sent_at=now,
-                            last_error=None)
-                    report.sent += 1
-                session.commit()
-        if not claimed:
-            # Every message listed was sent or locked by another run meanwhile: leave the rest to it.
-            break
+    # One connection for the whole run, and Core statements: the per-message claim, mark and commit
+    # are the job's main cost after the mail server's, so they skip the pool and the ORM.
+    with session.get_bind(OutboxMessage.__mapper__).connect() as connection:
+        while not report.stopped:
+            batch = _due(connection, now, batch_size)
+            if not batch:
+                break
+            claimed = 0
+            with connect() as send:
+                for message in batch:
+                    if out_of_time():
+                        report.stopped = True
+                        break
+                    attempts = _claim(connection, message.id, now)
+                    if attempts is None:
+                        connection.rollback()
+                        continue
+                    claimed += 1
+                    _deliver_one(connection, send, message, attempts + 1, now, report)
+                    connection.commit()
+            if not claimed:
+                # Every message listed was sent or locked by another run meanwhile: leave the rest to it.
+                break
     return report
 
 
