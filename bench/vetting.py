@@ -1,7 +1,7 @@
 """Bench the vetting pages at national size: 20,000 volunteers with about 55,000 vetting checks on
 PostgreSQL, then the coordinator home (with its vetting panel) and the vetting dashboard's views:
 server time (median and p95 of 30 calls) against 100 ms, SQL statements against 30 and HTML against
-300 KB; the CSV export (every row, not a page) is timed and reported without a target.
+300 KB; the CSV export (every row of every group, not a page) is timed and reported without a target.
 
     .venv/bin/python bench/vetting.py                # full volume
     .venv/bin/python bench/vetting.py --scale 0.1    # 2,000 volunteers
@@ -29,6 +29,7 @@ import argparse
 import datetime as dt
 import os
 import random
+import statistics
 import sys
 import time
 from dataclasses import dataclass
@@ -234,14 +235,21 @@ def bench_pages(url: str, runs: int) -> list[PageFigures]:
         finally:
             event.remove(engine, "before_cursor_execute", count)
         result = PageFigures(timing, statements, len(response.data) / 1024)
-        print(f"    {statements} statements (target {STATEMENT_TARGET}), {result.html_kb:.1f} KB of HTML"
-              f" (target {HTML_TARGET_KB} KB) {'PASS' if result.passed else 'FAIL'}", flush=True)
+        print(f"    {statements} statements (target {STATEMENT_TARGET})"
+              f" {'PASS' if statements <= STATEMENT_TARGET else 'FAIL'},"
+              f" {result.html_kb:.1f} KB of HTML (target {HTML_TARGET_KB} KB)"
+              f" {'PASS' if result.html_kb <= HTML_TARGET_KB else 'FAIL'}", flush=True)
         figures.append(result)
-    export = measure("GET /volunteering/vetting/export.csv (every row; reported, no target)",
-                     lambda: client.get("/volunteering/vetting/export.csv"), check=_expect_ok, runs=3, warmup=1,
-                     target_ms=float("inf"))
-    size = len(client.get("/volunteering/vetting/export.csv").data)
-    print(f"    {size / 1024:.0f} KB of CSV; median {export.median_ms:.0f} ms", flush=True)
+    # An export, not a page: timed and reported, with no target.
+    samples, size, rows = [], 0, 0
+    for _ in range(3):
+        started = time.perf_counter()
+        response = client.get("/volunteering/vetting/export.csv")
+        samples.append((time.perf_counter() - started) * 1000)
+        _expect_ok(response)
+        size, rows = len(response.data), len(response.data.splitlines()) - 1
+    print(f"GET /volunteering/vetting/export.csv (every row): median {statistics.median(samples):.0f} ms of 3,"
+          f" {size / 1024:,.0f} KB of CSV, {rows:,} rows (no target)", flush=True)
     return figures
 
 
@@ -307,6 +315,9 @@ def main(argv: list[str] | None = None) -> int:
     pages = bench_pages(url, args.runs)
     print(f"\nQueries on a plain Session ({args.runs} calls each)")
     timings = bench_queries(engine, args.runs)
+    print(f"\nPages: {sum(figures.timing.passed for figures in pages)} of {len(pages)} within {TARGET_MS:.0f} ms p95,"
+          f" {sum(figures.statements <= STATEMENT_TARGET for figures in pages)} within {STATEMENT_TARGET} statements,"
+          f" {sum(figures.html_kb <= HTML_TARGET_KB for figures in pages)} within {HTML_TARGET_KB} KB")
     failed = [figures.timing.name for figures in pages if not figures.passed]
     failed += [timing.name for timing in timings if not timing.passed]
     total = len(pages) + len(timings)

@@ -320,8 +320,8 @@ def vetting_dashboard(session: Session, on: dt.date) -> Dashboard:
     """Every current volunteer's checks sorted into what needs a coordinator's attention on `on`.
 
     A check already renewed (a later check of its kind is cleared) is not listed as expiring. Loads
-    every current volunteer and check: the CSV export's complete answer, and the reference that
-    `dashboard_counts` and `dashboard_page` agree with (tested); pages use those.
+    every current volunteer and check: the rules in Python, which `dashboard_counts`, `dashboard_page`
+    and `dashboard_rows` (what the pages and the export use) are tested to agree with.
     """
     volunteers = session.scalars(
         select(Volunteer).where(Volunteer.status != VolunteerStatus.LEFT)
@@ -520,11 +520,35 @@ def dashboard_page(
     pages = max(1, -(-counts[group] // per_page))
     page = min(max(page, 1), pages)
     offset = (page - 1) * per_page
-    rows: list[DashboardRow] = []
-    if counts[group]:
-        page_of = {"waiting": _waiting_page, "missing": _missing_page}.get(group, _checked_page)
-        rows = page_of(session, on, rules, filters, group, offset, per_page)
+    rows = _group_rows(session, on, rules, filters, group, offset, per_page) if counts[group] else []
     return DashboardPage(on=on, group=group, rows=rows, counts=counts, page=page, per_page=per_page)
+
+
+def dashboard_rows(
+    session: Session, on: dt.date, rules: Mapping[CheckKind, CheckRule], group: str, *,
+    filters: DashboardFilter = DashboardFilter(), batch: int = 500,
+) -> list[DashboardRow]:
+    """Every row of one group of the dashboard on `on` (the export), in the pages' order; the checks
+    behind the rows are read `batch` volunteers at a time."""
+    return _group_rows(session, on, rules, filters, group, 0, None, batch=batch)
+
+
+def _group_rows(session: Session, on: dt.date, rules: Mapping[CheckKind, CheckRule], filters: DashboardFilter,
+                group: str, offset: int, limit: int | None, *, batch: int = 500) -> list[DashboardRow]:
+    if group == "waiting":
+        return _waiting_rows(session, rules, filters, offset, limit)
+    if group == "missing":
+        return _missing_rows(session, on, rules, filters, offset, limit, batch)
+    return _checked_rows(session, on, rules, filters, group, offset, limit, batch)
+
+
+def _checks_in_batches(session: Session, volunteer_ids: Iterable[int], batch: int) -> dict[int, list[VettingCheck]]:
+    """`list_checks_by_volunteer`, `batch` volunteers a query (an export may hold thousands)."""
+    wanted = list(dict.fromkeys(volunteer_ids))
+    found: dict[int, list[VettingCheck]] = {}
+    for start in range(0, len(wanted), batch):
+        found.update(list_checks_by_volunteer(session, wanted[start:start + batch]))
+    return found
 
 
 def _candidates(on: dt.date, group: str) -> Select:
@@ -543,9 +567,9 @@ def _candidates(on: dt.date, group: str) -> Select:
     return select(check.volunteer_id, check.kind).where(where)
 
 
-def _checked_page(session: Session, on: dt.date, rules: Mapping[CheckKind, CheckRule], filters: DashboardFilter,
-                  group: str, offset: int, limit: int) -> list[DashboardRow]:
-    """A page of the lapsed or an expiring group, built by `_dashboard_row` from each volunteer's checks."""
+def _checked_rows(session: Session, on: dt.date, rules: Mapping[CheckKind, CheckRule], filters: DashboardFilter,
+                  group: str, offset: int, limit: int | None, batch: int) -> list[DashboardRow]:
+    """Rows of the lapsed or an expiring group, built by `_dashboard_row` from each volunteer's checks."""
     facts = _kind_facts(on, rules, filters, only=_candidates(on, group))
     order = [func.lower(User.name), Volunteer.id, _position(facts.c.kind, rules)]
     if group != "lapsed":
@@ -557,7 +581,7 @@ def _checked_page(session: Session, on: dt.date, rules: Mapping[CheckKind, Check
         .options(contains_eager(Volunteer.user)).where(_group_of(facts, on, rules) == group)
         .order_by(*order).offset(offset).limit(limit)
     ).all()
-    checks = list_checks_by_volunteer(session, {volunteer.id for volunteer, _kind in found})
+    checks = _checks_in_batches(session, (volunteer.id for volunteer, _kind in found), batch)
     rows = []
     for volunteer, kind in found:
         classified = _dashboard_row(volunteer, rules[CheckKind(kind)], checks[volunteer.id], on)
@@ -566,10 +590,12 @@ def _checked_page(session: Session, on: dt.date, rules: Mapping[CheckKind, Check
     return rows
 
 
-def _missing_page(session: Session, on: dt.date, rules: Mapping[CheckKind, CheckRule], filters: DashboardFilter,
-                  group: str, offset: int, limit: int) -> list[DashboardRow]:
-    """A page of required kinds with no check cleared, refused or in progress, by name."""
+def _missing_rows(session: Session, on: dt.date, rules: Mapping[CheckKind, CheckRule], filters: DashboardFilter,
+                  offset: int, limit: int | None, batch: int) -> list[DashboardRow]:
+    """Rows of required kinds with no check cleared, refused or in progress, by name."""
     required = _required(rules, filters)
+    if not required:
+        return []
     kinds = union_all(*(
         select(literal(kind.value, String(20)).label("kind"), literal(position).label("position"))
         for position, kind in enumerate(rules) if kind in required
@@ -587,15 +613,15 @@ def _missing_page(session: Session, on: dt.date, rules: Mapping[CheckKind, Check
         _searched(query, filters).order_by(func.lower(User.name), Volunteer.id, kinds.c.position)
         .offset(offset).limit(limit)
     ).all()
-    checks = list_checks_by_volunteer(session, {volunteer.id for volunteer, _kind in found})
+    checks = _checks_in_batches(session, (volunteer.id for volunteer, _kind in found), batch)
     return [DashboardRow(volunteer, CheckKind(kind), None, True,
                          check_problem(CheckKind(kind), checks[volunteer.id], on) or "")
             for volunteer, kind in found]
 
 
-def _waiting_page(session: Session, on: dt.date, rules: Mapping[CheckKind, CheckRule], filters: DashboardFilter,
-                  group: str, offset: int, limit: int) -> list[DashboardRow]:
-    """A page of the checks in progress, by name."""
+def _waiting_rows(session: Session, rules: Mapping[CheckKind, CheckRule], filters: DashboardFilter,
+                  offset: int, limit: int | None) -> list[DashboardRow]:
+    """Rows of the checks in progress, by name."""
     query = _current_checks(select(VettingCheck, Volunteer), rules, filters, accounts=True) \
         .where(VettingCheck.status.in_(IN_PROGRESS_STATUSES))
     found = session.execute(

@@ -1,6 +1,7 @@
-"""The dashboard's SQL (`dashboard_counts`, `dashboard_page`) sorts checks exactly as its Python rules
-(`vetting_dashboard`, `check_problem`) do: on the edge cases one by one, and on any population
-Hypothesis makes of volunteers, kinds, statuses and dates around the 30/60/90-day and lapse boundaries."""
+"""The dashboard's SQL (`dashboard_counts`, `dashboard_page`, `dashboard_rows`) sorts checks exactly as
+its Python rules (`vetting_dashboard`, `check_problem`) do: on the edge cases one by one, and on any
+population Hypothesis makes of volunteers, kinds, statuses and dates around the 30/60/90-day and lapse
+boundaries."""
 
 from __future__ import annotations
 
@@ -181,6 +182,9 @@ def test_sql_counts_and_pages_equal_the_python_dashboard_on_any_population(
         found = sql_groups(session, per_page=per_page)
         assert {key: sorted(map(row_key, rows)) for key, rows in found.items()} == \
             {key: sorted(map(row_key, rows)) for key, rows in expected.items()}
+        # The export's rows, their checks read a few volunteers at a time, in the pages' order.
+        assert {key: list(map(row_key, queries.dashboard_rows(session, TODAY, rules, key, batch=per_page)))
+                for key in GROUPS} == {key: list(map(row_key, rows)) for key, rows in found.items()}
 
         wanted = {key: sorted(row_key(row) for row in rows if _matches(row, narrowed))
                   for key, rows in expected.items()}
