@@ -28,6 +28,8 @@ services (writes; flush, never commit; every change audited)
 queries
     cleared_to_practise, clearance_of(checks, rules, on), check_problem, get_rules, get_check,
     list_checks, list_checks_by_volunteer, summarise_checks, vetting_dashboard(session, on) -> Dashboard,
+    dashboard_counts / dashboard_page / dashboard_rows (the dashboard's groups counted, paged and
+    exported in SQL, equal to vetting_dashboard's groups: tests/volunteers/vetting/test_dashboard_queries.py),
     list_circumstance_reports
 permissions
     can_view_vetting, can_record_check, can_change_rules, can_view_circumstances,
