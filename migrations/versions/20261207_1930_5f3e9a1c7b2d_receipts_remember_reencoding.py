@@ -5,7 +5,7 @@ those may be shown in the browser. Receipts stored before are marked False, so t
 
 Revision ID: 5f3e9a1c7b2d
 Revises: a1b2c3d4e5f6
-Create Date: 2026-12-08 10:00:00
+Create Date: 2026-12-07 19:30:00
 
 """
 from alembic import op
