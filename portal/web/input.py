@@ -68,7 +68,7 @@ def int_arg(name: str, default: int | None = None, *, minimum: int = DATABASE_IN
     """The query parameter `name` as a whole number, or `default` when it is missing, not a whole number,
     or outside minimum..maximum (a page number of 0 or 2^63 is treated as no page number)."""
     text = request.args.get(name, "").strip()
-    if not re.fullmatch(r"[+-]?\d{1,19}", text):
+    if not re.fullmatch(r"[+-]?[0-9]{1,19}", text):  # ASCII digits only: int("３") is 3
         return default
     number = int(text)
     return number if minimum <= number <= maximum else default

@@ -10,13 +10,13 @@ from __future__ import annotations
 
 import csv
 import io
-import re
 from dataclasses import dataclass
 
 from flask import Response, abort, flash, redirect, render_template, request, url_for
 from flask_login import current_user, login_required
 
 from portal.core import audit, clock
+from portal.core.paging import PageWindow
 from portal.extensions import db
 from portal.volunteers.profiles import queries as profile_queries
 from portal.volunteers.profiles.models import Volunteer, VolunteerStatus
@@ -28,6 +28,7 @@ from portal.volunteers.web import vetting_forms as forms
 from portal.volunteers.web.blueprint import bp
 from portal.volunteers.web.preferences import record_section
 from portal.web.decorators import require
+from portal.web.pagination import page_arg, pagination
 
 # ---------------------------------------------------------------------------------------------
 # Helpers
@@ -131,31 +132,6 @@ def _dashboard_filter() -> queries.DashboardFilter:
     )
 
 
-def _page_number() -> int:
-    text = request.args.get("page", "").strip()
-    return int(text) if re.fullmatch(r"[0-9]{1,6}", text) else 1
-
-
-def _pagination(board: queries.DashboardPage, query: dict[str, str]) -> dict:
-    """govukPagination's parameters: previous, next, the first and last pages and those either side."""
-    def href(number: int) -> str:
-        return url_for("volunteers.vetting_dashboard", **query, page=number)
-
-    items: list[dict] = []
-    before = 0
-    for number in sorted({1, board.page - 1, board.page, board.page + 1, board.pages} & set(range(1, board.pages + 1))):
-        if number > before + 1:
-            items.append({"ellipsis": True})
-        items.append({"number": number, "href": href(number), "current": number == board.page})
-        before = number
-    pagination: dict = {"items": items, "landmarkLabel": f"Pages of {board.heading[:1].lower()}{board.heading[1:]}"}
-    if board.page > 1:
-        pagination["previous"] = {"href": href(board.page - 1)}
-    if board.page < board.pages:
-        pagination["next"] = {"href": href(board.page + 1)}
-    return pagination
-
-
 @bp.route("/vetting")
 @login_required
 def vetting_dashboard():
@@ -163,14 +139,17 @@ def vetting_dashboard():
     filters = _dashboard_filter()
     rules = queries.get_rules(db.session)
     board = queries.dashboard_page(db.session, clock.today(), rules, group=request.args.get("group"),
-                                   filters=filters, page=_page_number(), per_page=DASHBOARD_PAGE_SIZE)
+                                   filters=filters, page=page_arg(), per_page=DASHBOARD_PAGE_SIZE)
     # The filters as query parameters, kept by every link on the page.
     narrowed = {key: value for key, value in (
         ("kind", filters.kind.value if filters.kind else ""), ("required", "yes" if filters.required_only else ""),
         ("search", filters.search)) if value}
     return render_template(
         "volunteers/vetting/dashboard.html", board=board, filters=filters, narrowed=narrowed,
-        pagination=_pagination(board, {**narrowed, "group": board.group}) if board.pages > 1 else None,
+        pagination=pagination(
+            PageWindow(page=board.page, pages=board.pages, per_page=board.per_page, total=board.total),
+            "volunteers.vetting_dashboard", {**narrowed, "group": board.group},
+            label=f"Pages of {board.heading[:1].lower()}{board.heading[1:]}"),
         kinds=[(kind, rules[kind]) for kind in CHECK_KIND_ORDER], search_max_length=SEARCH_MAX_LENGTH,
         can_record=permissions.can_record_check(current_user),
         can_change_rules=permissions.can_change_rules(current_user), title="Vetting",
