@@ -67,8 +67,6 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from PIL import Image, ImageOps
-from pypdf import PdfReader
-from pypdf.generic import ArrayObject, DictionaryObject, IndirectObject
 
 from portal.core.errors import ValidationFailed
 
@@ -134,16 +132,6 @@ _ODT_MIMETYPE = b"application/vnd.oasis.opendocument.text"
 _MARKUP = re.compile(rb"<\s*(?:!doctype|html|head|body|script|iframe|frameset|svg|object|embed|style|meta|img|form)"
                      rb"[\s/>]", re.IGNORECASE)
 _SNIFFED_BYTES = 1024
-_PDF_ACTIVE_KEYS = {
-    "/JS": "JavaScript", "/JavaScript": "JavaScript", "/AA": "actions that run by themselves",
-    "/EmbeddedFiles": "embedded files", "/EmbeddedFile": "embedded files", "/EF": "embedded files",
-    "/XFA": "an XFA form", "/RichMedia": "rich media",
-}
-_PDF_ACTIVE_ACTIONS = {
-    "/JavaScript": "JavaScript", "/Launch": "an action that starts a program", "/ImportData": "a data import",
-    "/SubmitForm": "a form that sends data away", "/GoToE": "embedded files", "/Rendition": "media actions",
-    "/RichMediaExecute": "rich media",
-}
 _MACRO_FILES = (".docm", ".dotm", ".xlsm", ".xltm", ".xlam", ".pptm", ".potm", ".ppsm", ".ppam")
 _HEIC_MESSAGE = ("The selected file is an iPhone HEIC photo, which cannot be checked here: upload it as a JPEG "
                  "instead (on an iPhone, choose Settings, Camera, Formats, Most Compatible)")
@@ -343,6 +331,9 @@ def _check_pdf(data: bytes) -> None:
     if _MARKUP.search(data[:_SNIFFED_BYTES]):
         raise UploadRejected("The selected file is not a plain PDF (it has web page markup in it): save or print "
                              "it as a new PDF and upload that")
+    # Imported here, not at the top: pypdf adds about 17 MB to every web worker, and most never see a PDF.
+    from portal.core.pdf_content import DictionaryObject, PdfReader, active_content
+
     try:
         reader = PdfReader(io.BytesIO(data), strict=False)
         encrypted = reader.is_encrypted
@@ -350,7 +341,7 @@ def _check_pdf(data: bytes) -> None:
             root = reader.trailer["/Root"].get_object()
             if not isinstance(root, DictionaryObject) or root.get("/Type") != "/Catalog" or len(reader.pages) < 1:
                 raise _damaged("pdf")
-            found = _pdf_active_content(reader.trailer)
+            found = active_content(reader.trailer, max_objects=MAX_PDF_OBJECTS)
     except UploadRejected:
         raise
     # pypdf raises many kinds of error on broken input (PdfReadError, KeyError, ValueError, RecursionError…);
@@ -363,53 +354,6 @@ def _check_pdf(data: bytes) -> None:
     if found:
         raise UploadRejected(f"The selected PDF contains {found}, which is not allowed: print it to a new PDF "
                              "(Print, then Save as PDF) and upload that")
-
-
-def _pdf_active_content(trailer: DictionaryObject) -> str | None:
-    """What active content is reachable from the trailer (in words), or None."""
-    seen: set[tuple[int, int]] = set()
-    stack: list[object] = [trailer]
-    visited = 0
-    while stack:
-        item = stack.pop()
-        if isinstance(item, IndirectObject):
-            reference = (item.idnum, item.generation)
-            if reference in seen:
-                continue
-            seen.add(reference)
-            item = item.get_object()
-        if isinstance(item, DictionaryObject):
-            visited += 1
-            for key, value in item.items():
-                if key in _PDF_ACTIVE_KEYS:
-                    return _PDF_ACTIVE_KEYS[key]
-                if key == "/OpenAction" and (found := _open_action_problem(value)):
-                    return found
-                stack.append(value)
-            action = item.get("/S")
-            if isinstance(action, str) and action in _PDF_ACTIVE_ACTIONS:
-                return _PDF_ACTIVE_ACTIONS[action]
-            if item.get("/Subtype") == "/FileAttachment":
-                return "attached files"
-        elif isinstance(item, ArrayObject):
-            visited += 1
-            stack.extend(item)
-        if visited > MAX_PDF_OBJECTS:
-            return f"more than {MAX_PDF_OBJECTS:,} objects"
-    return None
-
-
-def _open_action_problem(value: object) -> str | None:
-    """What an /OpenAction does (in words) unless it only opens at a page: a destination or a plain GoTo."""
-    value = value.get_object() if isinstance(value, IndirectObject) else value
-    if isinstance(value, ArrayObject):
-        return None
-    action = value.get("/S") if isinstance(value, DictionaryObject) else None
-    if action == "/GoTo" and "/Next" not in value:
-        return None
-    if isinstance(action, str) and action in _PDF_ACTIVE_ACTIONS:
-        return _PDF_ACTIVE_ACTIONS[action]
-    return "an action that runs when it is opened"
 
 
 # ---------------------------------------------------------------------------------------------
