@@ -178,3 +178,32 @@ class RulesForm(PortalForm):
         validators=[DataRequired("Select what happens when supervision is overdue")],
     )
     submit = SubmitField("Save rules", widget=GovSubmitInput())
+
+
+SEARCH_MAX = 100
+
+
+class CadenceFilterForm(PortalForm):
+    """The cadence list's filters (a GET form: it changes nothing). Choices are set by the route."""
+
+    class Meta:
+        csrf = False
+
+    state = SelectField("Supervision", widget=GovSelect(), choices=[], validators=[Optional()])
+    supervisor = SelectField("Supervisor", widget=GovSelect(), choices=[], validators=[Optional()],
+                             description="Led their last session or leads their next one")
+    booked = SelectField("Next session", widget=GovSelect(), choices=[], validators=[Optional()])
+    search = StringField("Name or e-mail address", widget=GovTextInput(),
+                         validators=[Optional(), Length(max=SEARCH_MAX, message=too_long("The search", SEARCH_MAX))])
+    submit = SubmitField("Apply filters", widget=GovSubmitInput())
+
+
+class PersonSearchForm(PortalForm):
+    """Find a person by name or e-mail address (a GET form that narrows a list of people to choose from)."""
+
+    class Meta:
+        csrf = False
+
+    q = StringField("Name or e-mail address", widget=GovTextInput(),
+                    validators=[Optional(), Length(max=SEARCH_MAX, message=too_long("The search", SEARCH_MAX))])
+    submit = SubmitField("Search", widget=GovSubmitInput())

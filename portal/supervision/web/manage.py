@@ -8,7 +8,7 @@ from __future__ import annotations
 import datetime as dt
 from functools import wraps
 
-from flask import abort, flash, redirect, render_template, url_for
+from flask import abort, flash, redirect, render_template, request, url_for
 from flask_login import current_user, login_required
 from wtforms import SelectChoice
 
@@ -16,12 +16,14 @@ from portal.core import clock
 from portal.core.accounts import Role, User
 from portal.core.errors import RuleViolation
 from portal.extensions import db
+from portal.supervision import cadence as cadence_queries
 from portal.supervision import permissions, queries, rules, services
 from portal.supervision.models import SlotKind
 from portal.supervision.web import forms
 from portal.supervision.web.blueprint import bp
 from portal.supervision.web.routes import mine_url, put_errors, slots_url
 from portal.web.decorators import require, role_required
+from portal.web.pagination import page_arg, pagination
 
 coordinators_only = role_required(Role.COORDINATOR)
 
@@ -278,17 +280,59 @@ def volunteer(user_id: int):
 # Coordinators: cadence, supervisors, rules
 
 
+CADENCE_PAGE_SIZE = 50
+BOOKED_CHOICES = [SelectChoice("", "Booked or not"), SelectChoice(cadence_queries.BookedFilter.BOOKED, "Booked"),
+                  SelectChoice(cadence_queries.BookedFilter.NOT_BOOKED, "Not booked")]
+
+
+def _cadence_filter(form: forms.CadenceFilterForm) -> cadence_queries.CadenceFilter:
+    """The filters from the query string; a value that fails its check is left out (its message shows)."""
+    form.validate()
+    good = {name: field.data for name, field in form._fields.items() if not field.errors}
+    supervisor = good.get("supervisor") or ""
+    return cadence_queries.CadenceFilter(
+        state=rules.DueState(good["state"]) if good.get("state") else None,
+        supervisor_id=int(supervisor) if supervisor else None,
+        booked=good.get("booked") or "",
+        search=" ".join((good.get("search") or "").split()),
+    )
+
+
+def _by_state(rows: list[queries.SupervisionDue]) -> list[tuple[rules.DueState, list[queries.SupervisionDue]]]:
+    """The page's rows in a table per state; rows come earliest due first, so each state's are together."""
+    groups: list[tuple[rules.DueState, list[queries.SupervisionDue]]] = []
+    for row in rows:
+        if not groups or groups[-1][0] is not row.state:
+            groups.append((row.state, []))
+        groups[-1][1].append(row)
+    return groups
+
+
 @bp.route("/cadence")
 @coordinators_only
 def cadence():
-    rows = queries.list_supervision_due(db.session, now=clock.now())
+    """Active volunteers' supervision, 50 a page, earliest due first: by state (with counts), supervisor,
+    booked or not, and name or e-mail address. Five statements with the signed-in user, however many
+    volunteers there are."""
+    form = forms.CadenceFilterForm(request.args)
+    form.state.choices = [SelectChoice("", "All")] + [SelectChoice(s.value, s.label) for s in rules.DueState]
+    form.supervisor.choices = [SelectChoice("", "Any supervisor")] + [
+        SelectChoice(str(person.id), person.name) for person in queries.list_possible_supervisors(db.session)]
+    form.booked.choices = BOOKED_CHOICES
+    filters = _cadence_filter(form)
+    result = cadence_queries.supervision_due_page(db.session, now=clock.now(), filters=filters, page=page_arg(),
+                                                  per_page=CADENCE_PAGE_SIZE)
+    narrowed = {key: value for key, value in (
+        ("supervisor", str(filters.supervisor_id or "")), ("booked", filters.booked), ("search", filters.search),
+    ) if value}
+    state = filters.state.value if filters.state else ""
     return render_template(
-        "supervision/cadence.html", title="Supervision due",
-        overdue=[row for row in rows if row.state is rules.DueState.OVERDUE],
-        due_soon=[row for row in rows if row.state is rules.DueState.DUE_SOON],
-        in_date=[row for row in rows if row.state is rules.DueState.IN_DATE],
-        rules_in_force=queries.cadence_rules(db.session), long_date=rules.long_date,
-        slot_label=services.london_label,
+        "supervision/cadence.html", title="Supervision due", form=form, result=result, rows=result.page.rows,
+        groups=_by_state(result.page.rows),
+        state=state, narrowed=narrowed, states=rules.DueState,
+        pagination=pagination(result.page.window, "supervision.cadence", {**narrowed, "state": state},
+                              label="Pages of volunteers"),
+        rules_in_force=result.rules, long_date=rules.long_date, slot_label=services.london_label,
     )
 
 
