@@ -21,6 +21,7 @@ from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from portal.core.accounts import User
 from portal.core.db import Base, string_enum, utcnow
+from portal.core.search import trigram_index
 
 # Words that read better with a hyphen than with the space an underscore becomes.
 _LABELS = {
@@ -330,6 +331,9 @@ class Case(Base):
             postgresql_where=text("intervention_type IS NOT NULL"),
             sqlite_where=text("intervention_type IS NOT NULL"),
         ),
+        # The case list's search: part of a case reference or a crime reference.
+        trigram_index("ix_cases_reference_trgm", "reference"),
+        trigram_index("ix_cases_crime_reference_trgm", "crime_reference"),
     )
 
     id: Mapped[int] = mapped_column(primary_key=True)
@@ -454,6 +458,8 @@ class Party(Base):
     """A person on a case. Address and contact details are restricted (DOMAIN.md, data protection)."""
 
     __tablename__ = "parties"
+    # The case list's search finds cases by part of a person's name.
+    __table_args__ = (trigram_index("ix_parties_name_trgm", "name"),)
 
     id: Mapped[int] = mapped_column(primary_key=True)
     case_id: Mapped[int] = mapped_column(ForeignKey("cases.id", ondelete="CASCADE"), index=True)

@@ -16,6 +16,7 @@ from sqlalchemy import ForeignKey, String, UniqueConstraint, false, func, select
 from sqlalchemy.orm import Mapped, Session, mapped_column, relationship
 
 from portal.core.db import Base, string_enum, utcnow
+from portal.core.search import trigram_index
 
 
 class Role(enum.StrEnum):
@@ -54,6 +55,8 @@ class User(Base):
     """A person with an account. Deactivated people cannot sign in and are signed out everywhere."""
 
     __tablename__ = "users"
+    # The volunteer list and allocation search people by part of their name or e-mail address.
+    __table_args__ = (trigram_index("ix_users_name_trgm", "name"), trigram_index("ix_users_email_trgm", "email"))
 
     id: Mapped[int] = mapped_column(primary_key=True)
     email: Mapped[str] = mapped_column(String(254), unique=True)
