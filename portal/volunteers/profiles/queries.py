@@ -3,13 +3,17 @@
 from __future__ import annotations
 
 import datetime as dt
+import json
 from collections.abc import Iterable
+from dataclasses import dataclass
 
-from sqlalchemy import func, or_, select
-from sqlalchemy.orm import Session, selectinload
+from sqlalchemy import Select, String, cast, func, or_, select
+from sqlalchemy.orm import Session, contains_eager
 
 from portal.core.accounts import User
 from portal.core.errors import NotFound
+from portal.core.paging import Page, PageWindow
+from portal.core.search import clean_term, contains
 from portal.volunteers.profiles.models import ConflictOfInterest, Volunteer, VolunteerAbsence, VolunteerStatus
 
 
@@ -26,18 +30,59 @@ def find_volunteer_for_user(session: Session, user_id: int) -> Volunteer | None:
     return session.scalar(select(Volunteer).where(Volunteer.user_id == user_id))
 
 
+@dataclass(frozen=True)
+class VolunteerFilter:
+    """What the coordinators' volunteer list is narrowed to; every field is optional. `search` is found
+    anywhere in the name or e-mail address, ignoring case, with `%` and `_` taken literally; `district`
+    is one of the volunteer's districts exactly as recorded."""
+
+    statuses: tuple[VolunteerStatus, ...] = ()
+    search: str = ""
+    district: str | None = None
+
+
+def _filtered(query: Select, filters: VolunteerFilter, *, joined_user: bool) -> Select:
+    if filters.statuses:
+        query = query.where(Volunteer.status.in_(filters.statuses))
+    if filters.district:
+        # Portable across SQLite and PostgreSQL: the stored JSON text holds the encoded name.
+        query = query.where(cast(Volunteer.districts, String).contains(json.dumps(filters.district), autoescape=True))
+    term = clean_term(filters.search)
+    if term:
+        if not joined_user:
+            query = query.join(User, Volunteer.user_id == User.id)
+        # Two trigram index scans OR-ed together on PostgreSQL (ix_users_name_trgm, ix_users_email_trgm).
+        query = query.where(or_(contains(User.name, term), contains(User.email, term)))
+    return query
+
+
+def _in_name_order(filters: VolunteerFilter) -> Select:
+    query = select(Volunteer).join(User, Volunteer.user_id == User.id).options(contains_eager(Volunteer.user))
+    return _filtered(query, filters, joined_user=True).order_by(func.lower(User.name), Volunteer.id)
+
+
+def list_volunteer_page(
+    session: Session, filters: VolunteerFilter = VolunteerFilter(), *, page: int = 1, per_page: int = 50
+) -> Page[Volunteer]:
+    """One page of volunteer records in name order, each with its account loaded, narrowed by `filters`.
+    A page past the end gives the last page. Three statements (a count, the page, the accounts' roles)
+    however many volunteers there are."""
+    total = session.scalar(_filtered(select(func.count(Volunteer.id)), filters, joined_user=False)) or 0
+    window = PageWindow.of(total, page, per_page)
+    rows = session.scalars(_in_name_order(filters).limit(window.per_page).offset(window.offset))
+    return Page(list(rows), window)
+
+
 def list_volunteers(
-    session: Session, *, statuses: tuple[VolunteerStatus, ...] = (), search: str | None = None
+    session: Session, *, statuses: tuple[VolunteerStatus, ...] = (), search: str | None = None,
+    limit: int | None = None,
 ) -> list[Volunteer]:
-    """Volunteer records in name order, optionally only in `statuses` and whose name or e-mail
-    contains `search` (ignoring case)."""
-    query = select(Volunteer).join(User, Volunteer.user_id == User.id).options(selectinload(Volunteer.user))
-    if statuses:
-        query = query.where(Volunteer.status.in_(statuses))
-    if search and search.strip():
-        pattern = f"%{search.strip().lower()}%"
-        query = query.where(or_(func.lower(User.name).like(pattern), func.lower(User.email).like(pattern)))
-    return list(session.scalars(query.order_by(func.lower(User.name), Volunteer.id)))
+    """Volunteer records in name order (at most `limit`), each with its account loaded, optionally only
+    in `statuses` and whose name or e-mail contains `search` (as `list_volunteer_page`)."""
+    query = _in_name_order(VolunteerFilter(statuses=tuple(statuses), search=search or ""))
+    if limit is not None:
+        query = query.limit(limit)
+    return list(session.scalars(query))
 
 
 # ---------------------------------------------------------------------------------------------

@@ -14,10 +14,13 @@ from dataclasses import dataclass
 
 from flask import Response, abort, flash, redirect, render_template, request, url_for
 from flask_login import current_user, login_required
+from wtforms import SelectChoice
 
 from portal.core import audit, clock
 from portal.core.paging import PageWindow
+from portal.core.search import clean_term
 from portal.extensions import db
+from portal.volunteers import services as application_services
 from portal.volunteers.profiles import queries as profile_queries
 from portal.volunteers.profiles.models import Volunteer, VolunteerStatus
 from portal.volunteers.vetting import permissions, queries, services
@@ -196,22 +199,42 @@ def vetting_export():
     )
 
 
+VOLUNTEER_PAGE_SIZE = 50
+
+
+def _volunteer_filter(form: forms.VolunteerFilterForm) -> profile_queries.VolunteerFilter:
+    """The list's filters from the query string; none when the form does not validate (it then shows
+    why, for example an unknown status or a control character in the search)."""
+    form.district.choices = [SelectChoice("", "Any district")] + [
+        SelectChoice(name, name) for name in application_services.configured_districts(db.session)]
+    if not request.args or not form.validate():
+        return profile_queries.VolunteerFilter()
+    return profile_queries.VolunteerFilter(
+        statuses=(VolunteerStatus(form.status.data),) if form.status.data else (),
+        search=clean_term(form.search.data), district=form.district.data or None,
+    )
+
+
 @bp.route("/volunteers")
 @login_required
 def volunteer_list():
     require(permissions.can_view_vetting(current_user), hide=False)
     form = forms.VolunteerFilterForm(request.args)
-    statuses, search = (), None
-    if request.args and form.validate():
-        statuses = (VolunteerStatus(form.status.data),) if form.status.data else ()
-        search = form.search.data
-    volunteers = profile_queries.list_volunteers(db.session, statuses=statuses, search=search)
+    filters = _volunteer_filter(form)
+    result = profile_queries.list_volunteer_page(db.session, filters, page=page_arg(), per_page=VOLUNTEER_PAGE_SIZE)
     today = clock.today()
     rules = queries.get_rules(db.session)
-    checks = queries.list_checks_by_volunteer(db.session, (volunteer.id for volunteer in volunteers))
-    clearances = {volunteer.id: queries.clearance_of(checks[volunteer.id], rules, today) for volunteer in volunteers}
-    return render_template("volunteers/vetting/volunteers.html", filter_form=form, volunteers=volunteers,
-                           clearances=clearances, title="Volunteers")
+    checks = queries.list_checks_by_volunteer(db.session, (volunteer.id for volunteer in result.rows))
+    clearances = {volunteer.id: queries.clearance_of(checks[volunteer.id], rules, today) for volunteer in result.rows}
+    # The filters as query parameters, kept by every page link.
+    narrowed = {key: value for key, value in (
+        ("search", filters.search), ("status", filters.statuses[0].value if filters.statuses else ""),
+        ("district", filters.district or "")) if value}
+    return render_template(
+        "volunteers/vetting/volunteers.html", filter_form=form, result=result, clearances=clearances,
+        narrowed=narrowed, title="Volunteers",
+        pagination=pagination(result.window, "volunteers.volunteer_list", narrowed, label="Pages of volunteers"),
+    )
 
 
 @bp.route("/volunteers/<int:volunteer_id>")

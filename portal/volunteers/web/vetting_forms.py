@@ -155,6 +155,8 @@ class VolunteerFilterForm(PortalForm):
         choices=[SelectChoice("", "Any status")]
         + [SelectChoice(status.value, status.label.capitalize()) for status in VolunteerStatus],
     )
+    district = SelectField("District", widget=GovSelect(), coerce=str, validators=[Optional()],
+                           choices=[SelectChoice("", "Any district")])  # the route adds the configured ones
     submit = SubmitField("Filter", widget=GovSubmitInput())
 
 
