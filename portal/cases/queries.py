@@ -8,7 +8,7 @@ import calendar
 import datetime as dt
 from dataclasses import dataclass, field
 
-from sqlalchemy import Select, and_, case, exists, func, or_, select
+from sqlalchemy import CompoundSelect, Select, and_, case, exists, func, or_, select, union
 from sqlalchemy.orm import Session, joinedload, selectinload
 
 from portal.cases import permissions
@@ -45,6 +45,7 @@ from portal.core import audit
 from portal.core.accounts import User
 from portal.core.clock import london_to_utc, to_london
 from portal.core.errors import NotFound
+from portal.core.search import clean_term, contains
 
 # ---------------------------------------------------------------------------------------------
 # One case
@@ -79,18 +80,22 @@ class CaseFilter:
     overdue: bool = False
     sensitive: bool | None = None
     open_only: bool = False
+    # Part of a case reference, a crime reference or the name of a person on the case, ignoring case.
+    search: str = ""
 
 
 @dataclass(frozen=True)
 class CasePage:
     """One page of cases; each case has `sensitive_kind_links` and `current_allocations` (with
-    their users) loaded, so showing the page runs no further SQL."""
+    their users) loaded, so showing the page runs no further SQL. When the list was searched,
+    `people_found` gives, per case on the page, the people on it whose names matched."""
 
     cases: list[Case]
     page: int
     pages: int
     per_page: int
     total: int
+    people_found: dict[int, list[Party]] = field(default_factory=dict)
 
     @property
     def has_previous(self) -> bool:
@@ -116,7 +121,30 @@ def _filtered(query: Select, filters: CaseFilter, today: dt.date) -> Select:
         query = query.where(Case.is_sensitive.is_(filters.sensitive))
     if filters.overdue:
         query = query.where(_overdue_on(today))
+    term = clean_term(filters.search)
+    if term:
+        query = query.where(Case.id.in_(_cases_found(term)))
     return query
+
+
+def _cases_found(term: str) -> CompoundSelect:
+    # A union rather than one OR across cases and parties, so that on PostgreSQL each part is a
+    # trigram index scan (ix_cases_reference_trgm, ix_cases_crime_reference_trgm, ix_parties_name_trgm).
+    return union(
+        select(Case.id).where(or_(contains(Case.reference, term), contains(Case.crime_reference, term))),
+        select(Party.case_id).where(contains(Party.name, term)),
+    )
+
+
+def _people_found(session: Session, case_ids: list[int], term: str) -> dict[int, list[Party]]:
+    found: dict[int, list[Party]] = {}
+    if not term or not case_ids:
+        return found
+    for party in session.scalars(
+        select(Party).where(Party.case_id.in_(case_ids), contains(Party.name, term)).order_by(Party.id)
+    ):
+        found.setdefault(party.case_id, []).append(party)
+    return found
 
 
 def _overdue_on(today: dt.date):
@@ -137,8 +165,9 @@ def list_cases(
 ) -> CasePage:
     """A page of cases, newest referral first (overdue lists: most overdue first).
 
-    `today` decides what is overdue. Runs the same number of statements for 3 cases or 100,000.
-    A page past the end gives the last page.
+    `today` decides what is overdue. Runs the same number of statements for 3 cases or 100,000
+    (one more when searching: the people found on the page's cases). A page past the end gives the
+    last page.
     """
     per_page = max(1, min(per_page, 200))
     total = session.scalar(_filtered(select(func.count()).select_from(Case), filters, today)) or 0
@@ -166,7 +195,8 @@ def list_cases(
             .order_by(*order)
         )
     )
-    return CasePage(cases=cases, page=page, pages=pages, per_page=per_page, total=total)
+    people_found = _people_found(session, [case.id for case in cases], clean_term(filters.search))
+    return CasePage(cases=cases, page=page, pages=pages, per_page=per_page, total=total, people_found=people_found)
 
 
 def list_overdue_first_contacts(session: Session, *, today: dt.date, limit: int = 200) -> list[Case]:

@@ -130,6 +130,8 @@ class CaseFilterForm(PortalForm):
     class Meta:
         csrf = False  # a GET search form changes nothing
 
+    search = _text("Case reference, crime reference or a person's name", max_length=100,
+                   description="Part of one is enough, for example “RJ-2026” or “smith”")
     status = _select("Status", [], coerce=str)
     district = _select("District", [], coerce=str)
     referrer = _select("Referrer", [], coerce=str)

@@ -45,6 +45,7 @@ from portal.cases.web.blueprint import bp
 from portal.core import clock
 from portal.core.accounts import Role, User, UserRole
 from portal.core.errors import RuleViolation, ValidationFailed
+from portal.core.search import clean_term
 from portal.extensions import db
 from portal.web.decorators import require, role_required
 from portal.web.forms import add_service_problem
@@ -142,6 +143,7 @@ def index():
             referrer=form.referrer.data or None,
             overdue=bool(form.overdue.data),
             sensitive=forms.yes_no(form.sensitive.data),
+            search=clean_term(form.search.data),
         )
     today = clock.today()
     result = queries.list_cases(
