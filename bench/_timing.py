@@ -1,13 +1,18 @@
 """Timing helpers for the bench scripts: call something repeatedly, print median and 95th percentile
-against a target. Server time only: everything runs in this process (no network)."""
+against a target, and count the SQL statements a call runs. Server time only: everything runs in
+this process (no network)."""
 
 from __future__ import annotations
 
 import math
 import statistics
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass
+
+from sqlalchemy import event
+from sqlalchemy.engine import Engine
 
 TARGET_MS = 100.0
 
@@ -47,6 +52,16 @@ def measure(
 ) -> Timing:
     """Call `call` `warmup` times untimed, then `runs` times timed; print and return the result.
     `check`, if given, is run on every result (outside the timing) to catch a broken page."""
+    samples = samples_ms(call, runs=runs, warmup=warmup, check=check)
+    timing = Timing(name, statistics.median(samples), percentile(samples, 0.95), target_ms)
+    print(timing.line(), flush=True)
+    return timing
+
+
+def samples_ms(call: Callable[[], object], *, runs: int, warmup: int = 2,
+               check: Callable[[object], None] | None = None) -> list[float]:
+    """Call `call` `warmup` times untimed, then `runs` times timed; the timed calls in milliseconds.
+    `check`, if given, is run on every result (outside the timing)."""
     for _ in range(warmup):
         result = call()
         if check:
@@ -58,6 +73,26 @@ def measure(
         samples.append((time.perf_counter() - started) * 1000)
         if check:
             check(result)
-    timing = Timing(name, statistics.median(samples), percentile(samples, 0.95), target_ms)
-    print(timing.line(), flush=True)
-    return timing
+    return samples
+
+
+class StatementCount:
+    """How many statements were sent to the database while counting (see `counting_statements`)."""
+
+    def __init__(self) -> None:
+        self.count = 0
+
+    def __call__(self, *_args, **_kwargs) -> None:
+        self.count += 1
+
+
+@contextmanager
+def counting_statements(engine: Engine) -> Iterator[StatementCount]:
+    """Count every statement `engine` executes inside the block (a `before_cursor_execute` listener,
+    removed on the way out): `with counting_statements(engine) as counted: ...; counted.count`."""
+    counted = StatementCount()
+    event.listen(engine, "before_cursor_execute", counted)
+    try:
+        yield counted
+    finally:
+        event.remove(engine, "before_cursor_execute", counted)

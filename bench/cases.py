@@ -23,9 +23,10 @@ import sys
 import time
 from collections.abc import Iterable, Iterator
 
+from _database import ensure_database, timed_copy, vacuum_analyze
 from _timing import Timing, measure
 from sqlalchemy import create_engine, func, select, text
-from sqlalchemy.engine import Engine, make_url
+from sqlalchemy.engine import Engine
 from sqlalchemy.orm import Session
 from werkzeug.exceptions import NotFound as NoRoute
 
@@ -74,35 +75,6 @@ STATUS_WEIGHTS = {
 }
 
 
-def ensure_database(url: str) -> None:
-    """Create the bench database if it does not exist (connecting to `postgres` to do so)."""
-    target = make_url(url)
-    admin = create_engine(target.set(database="postgres"), isolation_level="AUTOCOMMIT")
-    with admin.connect() as connection:
-        exists = connection.scalar(
-            text("SELECT 1 FROM pg_database WHERE datname = :name"), {"name": target.database}
-        )
-        if not exists:
-            connection.execute(text(f'CREATE DATABASE "{target.database}"'))
-            print(f"Created database {target.database}")
-    admin.dispose()
-
-
-def copy_rows(engine: Engine, table: str, columns: list[str], rows: Iterable[tuple]) -> int:
-    """COPY rows into a table in one stream (psycopg 3); returns how many."""
-    count = 0
-    raw = engine.raw_connection()
-    try:
-        with raw.cursor() as cursor, cursor.copy(f"COPY {table} ({', '.join(columns)}) FROM STDIN") as copy:
-            for row in rows:
-                copy.write_row(row)
-                count += 1
-        raw.commit()
-    finally:
-        raw.close()
-    return count
-
-
 def _people(session: Session) -> tuple[int, int]:
     password_hash = hash_password(PASSWORD)
     ids = []
@@ -118,18 +90,23 @@ def _people(session: Session) -> tuple[int, int]:
     return ids[0], ids[1]
 
 
-def load(engine: Engine, cases: int, coordinator_id: int, facilitator_id: int) -> None:
+def load(engine: Engine, cases: int, coordinator_id: int, facilitator_id: int, *, first_id: int = 1,
+         numbers: dict[int, int] | None = None) -> None:
     """Bulk-load `cases` cases (2 parties each), 10 contact attempts per case, status changes,
-    consents, agreements, feedback, and 25 current allocations for the bench facilitator."""
+    consents, agreements, feedback, and 25 current allocations for the bench facilitator.
+
+    Case ids run from `first_id` and party ids from 2 * first_id - 1 (so another loader's cases
+    1 .. first_id - 1 with parties 2 * id - 1 and 2 * id keep theirs); reference numbers continue from
+    `numbers` (year -> last number taken). The reference counters are inserted, so none may exist yet."""
     rng = random.Random(2026)
     statuses = rng.choices(list(STATUS_WEIGHTS), weights=list(STATUS_WEIGHTS.values()), k=cases)
     closure_reasons = list(ClosureReason)
     days = (TODAY - dt.date(2021, 1, 1)).days
-    numbers: dict[int, int] = {}
+    numbers = dict(numbers or {})
     case_rows, party_rows, change_rows, consent_rows = [], [], [], []
     agreement_rows, action_rows, feedback_rows = [], [], []
     started = time.perf_counter()
-    for case_id, status in enumerate(statuses, start=1):
+    for case_id, status in enumerate(statuses, start=first_id):
         received = TODAY - dt.timedelta(days=rng.randint(0, days))
         numbers[received.year] = number = numbers.get(received.year, 0) + 1
         enhanced = rng.random() < 0.1
@@ -184,9 +161,7 @@ def load(engine: Engine, cases: int, coordinator_id: int, facilitator_id: int) -
     print(f"  generated {cases:,} cases in memory in {time.perf_counter() - started:.1f} s", flush=True)
 
     def timed(table: str, columns: list[str], rows: Iterable[tuple]) -> None:
-        begun = time.perf_counter()
-        count = copy_rows(engine, table, columns, rows)
-        print(f"  {table}: {count:,} rows in {time.perf_counter() - begun:.1f} s", flush=True)
+        timed_copy(engine, table, columns, rows)
 
     timed("cases", ["id", "reference", "status", "status_before_hold", "hold_reason", "source",
                     "referrer_organisation", "received_on", "offence_category", "justice_stage", "district",
@@ -207,8 +182,8 @@ def load(engine: Engine, cases: int, coordinator_id: int, facilitator_id: int) -
     methods, outcomes = [m.value for m in ContactMethod], [o.value for o in ContactOutcome]
 
     def attempts() -> Iterator[tuple]:
-        for case_id, row in enumerate(case_rows, start=1):
-            received = row[7]
+        for row in case_rows:
+            case_id, received = row[0], row[7]
             base = dt.datetime.combine(received, dt.time(10), tzinfo=dt.UTC)
             for number in range(ATTEMPTS_PER_CASE):
                 yield (case_id, 2 * case_id - 1 + number % 2, base + dt.timedelta(hours=7 * number),
@@ -236,13 +211,7 @@ def load(engine: Engine, cases: int, coordinator_id: int, facilitator_id: int) -
         for table in ("cases", "parties", "outcome_agreements"):
             connection.execute(text(f"SELECT setval(pg_get_serial_sequence('{table}', 'id'),"
                                     f" (SELECT max(id) FROM {table}))"))
-    # What autovacuum does after a bulk load (statistics, and the visibility map that lets the
-    # report's index-only scans skip the table), done at once so the figures do not depend on when
-    # it wakes up, or on a server that runs with autovacuum off. VACUUM cannot run in a transaction.
-    begun = time.perf_counter()
-    with engine.connect().execution_options(isolation_level="AUTOCOMMIT") as connection:
-        connection.execute(text("VACUUM ANALYZE"))
-    print(f"  VACUUM ANALYZE in {time.perf_counter() - begun:.1f} s", flush=True)
+    vacuum_analyze(engine)
 
 
 def _expect_ok(response) -> None:

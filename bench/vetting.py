@@ -34,9 +34,10 @@ import sys
 import time
 from dataclasses import dataclass
 
+from _database import ensure_database, insert_rows, reset_sequences, vacuum_analyze
 from _timing import TARGET_MS, Timing, measure
-from sqlalchemy import create_engine, event, func, insert, select, text
-from sqlalchemy.engine import Connection, Engine, make_url
+from sqlalchemy import create_engine, event, func, select, text
+from sqlalchemy.engine import Engine
 from sqlalchemy.orm import Session
 
 import portal.models  # noqa: F401  (every table on Base.metadata)
@@ -69,27 +70,6 @@ FIRST = ["Amira", "Bryn", "Chidi", "Dee", "Eilidh", "Farah", "Gareth", "Hana", "
          "Lena", "Marek", "Niamh", "Olu", "Priya", "Rhys", "Siân", "Tomasz", "Zoë"]
 LAST = ["Ahmed", "Brown", "Clarke", "Davies", "Evans", "Green", "Hughes", "Khan", "Lewis", "Morgan",
         "Nowak", "O'Brien", "Patel", "Roberts", "Smith", "Taylor", "Walsh", "Williams", "Wright", "Young"]
-
-
-def ensure_database(url: str) -> None:
-    """Create the bench database if it does not exist (connecting to `postgres` to do so)."""
-    target = make_url(url)
-    admin = create_engine(target.set(database="postgres"), isolation_level="AUTOCOMMIT")
-    with admin.connect() as connection:
-        exists = connection.scalar(
-            text("SELECT 1 FROM pg_database WHERE datname = :name"), {"name": target.database}
-        )
-        if not exists:
-            connection.execute(text(f'CREATE DATABASE "{target.database}"'))
-            print(f"Created database {target.database}")
-    admin.dispose()
-
-
-def _insert(connection: Connection, model, rows: list[dict]) -> None:
-    begun = time.perf_counter()
-    for start in range(0, len(rows), 5_000):
-        connection.execute(insert(model), rows[start:start + 5_000])
-    print(f"  {model.__tablename__}: {len(rows):,} rows in {time.perf_counter() - begun:.1f} s", flush=True)
 
 
 def _check(volunteer_id: int, kind: CheckKind, status: CheckStatus, *, level: str | None = None,
@@ -133,6 +113,25 @@ def _police_vetting(rng: random.Random, number: int, status: VolunteerStatus) ->
     return rows
 
 
+def volunteer_checks(rng: random.Random, number: int, status: VolunteerStatus) -> list[dict]:
+    """One volunteer's vetting checks (rows for `insert(VettingCheck)`), from the mix in the module
+    docstring; `number` is the volunteer's id. Also used by bench/pages.py."""
+    checks = _police_vetting(rng, number, status)
+    if rng.random() < 0.97:
+        checks.append(_check(number, CheckKind.REFERENCES, CheckStatus.CLEARED,
+                             cleared_on=TODAY - dt.timedelta(days=rng.randint(30, 900))))
+    if rng.random() < 0.3:
+        cleared_on = TODAY - dt.timedelta(days=rng.randint(1, 1200))
+        checks.append(_check(number, CheckKind.DBS, CheckStatus.CLEARED, level="ENHANCED_BARRED",
+                             cleared_on=cleared_on, expires_on=add_months(cleared_on, 36),
+                             update_service=rng.random() < 0.3))
+    if rng.random() < 0.1:
+        cleared_on = TODAY - dt.timedelta(days=rng.randint(1, 1900))
+        checks.append(_check(number, CheckKind.NSV, CheckStatus.CLEARED, level="CTC", cleared_on=cleared_on,
+                             expires_on=add_months(cleared_on, 60)))
+    return checks
+
+
 def load(engine: Engine, volunteers: int, password_hash: str) -> None:
     """Load the coordinator and `volunteers` volunteers with their checks (see the module docstring)."""
     rng = random.Random(2026)
@@ -148,33 +147,14 @@ def load(engine: Engine, volunteers: int, password_hash: str) -> None:
                           created_at=NOW - dt.timedelta(days=500)))
         roles.append(dict(user_id=user_id, role=Role.VOLUNTEER, granted_at=NOW))
         volunteer_rows.append(dict(id=number, user_id=user_id, status=status, created_at=NOW - dt.timedelta(days=500)))
-        checks.extend(_police_vetting(rng, number, status))
-        if rng.random() < 0.97:
-            checks.append(_check(number, CheckKind.REFERENCES, CheckStatus.CLEARED,
-                                 cleared_on=TODAY - dt.timedelta(days=rng.randint(30, 900))))
-        if rng.random() < 0.3:
-            cleared_on = TODAY - dt.timedelta(days=rng.randint(1, 1200))
-            checks.append(_check(number, CheckKind.DBS, CheckStatus.CLEARED, level="ENHANCED_BARRED",
-                                 cleared_on=cleared_on, expires_on=add_months(cleared_on, 36),
-                                 update_service=rng.random() < 0.3))
-        if rng.random() < 0.1:
-            cleared_on = TODAY - dt.timedelta(days=rng.randint(1, 1900))
-            checks.append(_check(number, CheckKind.NSV, CheckStatus.CLEARED, level="CTC", cleared_on=cleared_on,
-                                 expires_on=add_months(cleared_on, 60)))
+        checks.extend(volunteer_checks(rng, number, status))
     with engine.begin() as connection:
-        _insert(connection, User, users)
-        _insert(connection, UserRole, roles)
-        _insert(connection, Volunteer, volunteer_rows)
-        _insert(connection, VettingCheck, checks)
-        for table in ("users", "volunteers", "vetting_checks"):
-            connection.execute(text(
-                f"SELECT setval(pg_get_serial_sequence('{table}', 'id'), (SELECT max(id) FROM {table}))"
-            ))
-    # Statistics and the visibility map now, not whenever autovacuum wakes (see bench/cases.py).
-    begun = time.perf_counter()
-    with engine.connect().execution_options(isolation_level="AUTOCOMMIT") as connection:
-        connection.execute(text("VACUUM ANALYZE"))
-    print(f"  VACUUM ANALYZE in {time.perf_counter() - begun:.1f} s", flush=True)
+        insert_rows(connection, User, users)
+        insert_rows(connection, UserRole, roles)
+        insert_rows(connection, Volunteer, volunteer_rows)
+        insert_rows(connection, VettingCheck, checks)
+        reset_sequences(connection, ("users", "volunteers", "vetting_checks"))
+    vacuum_analyze(engine)
 
 
 @dataclass(frozen=True)
