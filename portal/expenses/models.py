@@ -186,7 +186,8 @@ class Claim(Base):
     version: Mapped[int] = mapped_column(default=1, server_default=text("1"))
     created_at: Mapped[dt.datetime] = mapped_column(default=utcnow)
     updated_at: Mapped[dt.datetime] = mapped_column(default=utcnow)
-    submitted_at: Mapped[dt.datetime | None]
+    # Indexed: the coordinators' lists order by it and filter by the month submitted.
+    submitted_at: Mapped[dt.datetime | None] = mapped_column(index=True)
     decided_at: Mapped[dt.datetime | None]
     decided_by_id: Mapped[int | None] = mapped_column(ForeignKey("users.id", ondelete="SET NULL"))
     query_text: Mapped[str | None] = mapped_column(Text)

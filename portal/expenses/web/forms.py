@@ -180,3 +180,19 @@ class RateForm(PortalForm):
     effective_from = GovDateField("Starts on", validators=[DataRequired("Enter the date the rate starts")],
                                   invalid_message="The start date must be a real date")
     submit = SubmitField("Add rate", widget=GovSubmitInput())
+
+
+SEARCH_MAX = 100
+
+
+class ClaimFilterForm(PortalForm):
+    """The coordinator's claim list filters (a GET form). The month's choices are set by the page."""
+
+    class Meta:
+        csrf = False  # a GET search form changes nothing
+
+    search = StringField("Volunteer's name", widget=GovTextInput(), description="All or part of the name",
+                         validators=[Optional(), Length(max=SEARCH_MAX,
+                                                        message=too_long("The name", SEARCH_MAX))])
+    month = SelectField("Month submitted", widget=GovSelect(), choices=[], validators=[Optional()])
+    submit = SubmitField("Apply filters", widget=GovSubmitInput())

@@ -18,17 +18,24 @@ from portal.expenses.web import forms
 from portal.expenses.web.blueprint import bp
 from portal.expenses.web.routes import show_problem
 from portal.extensions import db
-from portal.web.decorators import require, role_required
+from portal.web.decorators import role_required
 from portal.web.forms import add_service_problem
 from portal.web.input import int_arg
+from portal.web.pagination import page_arg, pagination
 
 payments_only = role_required(Role.COORDINATOR, Role.ADMIN)
 admin_only = role_required(Role.ADMIN)
 
 
 def _batch_page(batch, *, status: int = 200, form=None, problems=None):
+    """The batch with its totals and one page of its claims (50 a page), in a fixed number of statements."""
+    found = queries.claims_page(db.session, queries.ClaimFilter(batch_id=batch.id), page=page_arg(), order="claim")
     return render_template(
-        "expenses/batch.html", batch=batch, form=form, paid_form=form or forms.PaidForm(formdata=None),
+        "expenses/batch.html", batch=batch, found=found,
+        totals=queries.batch_totals(db.session, [batch.id]).get(batch.id, queries.BatchTotals()),
+        pagination=pagination(found.window, "expenses.batch", {}, label=f"Pages of batch {batch.reference}",
+                              batch_id=batch.id),
+        form=form, paid_form=form or forms.PaidForm(formdata=None),
         action_form=forms.ConfirmForm(formdata=None), problems=problems or [],
         exportable=queries.batch_is_exportable(batch), format_pence=services.format_pence,
         title=f"Payment batch {batch.reference}",
@@ -38,10 +45,11 @@ def _batch_page(batch, *, status: int = 200, form=None, problems=None):
 @bp.route("/batches")
 @payments_only
 def batches():
+    found = queries.batches_page(db.session, page=page_arg())
     return render_template(
-        "expenses/batches.html", batches=queries.list_batches(db.session),
-        waiting=queries.list_claims(db.session, (services.S.APPROVED,)), form=forms.ConfirmForm(formdata=None),
-        format_pence=services.format_pence, title="Payment batches",
+        "expenses/batches.html", found=found, waiting=queries.awaiting_batch_totals(db.session),
+        pagination=pagination(found.window, "expenses.batches", {}, label="Pages of payment batches"),
+        form=forms.ConfirmForm(formdata=None), format_pence=services.format_pence, title="Payment batches",
     )
 
 
@@ -160,23 +168,35 @@ def batch_xlsx(batch_id: int):
 
 
 def _tax_year_arg() -> int:
+    """?tax_year=, or this tax year when it is missing, not a number or not a year the reports cover."""
     this_year = mileage.tax_year_of(clock.today())
-    year = int_arg("tax_year") or this_year
-    require(2000 <= year <= this_year)
-    return year
+    return int_arg("tax_year", this_year, minimum=2000, maximum=this_year)
+
+
+REPORT_TABLES = {"volunteers": "Totals by volunteer", "miles": "Car and van miles this tax year"}
 
 
 @bp.route("/reports")
 @payments_only
 def reports():
+    """Totals by month, category and activity, and one paginated table (by volunteer, or miles): every
+    figure is summed in SQL, so the page costs the same however many claims there are."""
     year = _tax_year_arg()
     starts_on, ends_on = mileage.tax_year_bounds(year)
     this_year = mileage.tax_year_of(clock.today())
+    table = request.args.get("table", "")
+    table = table if table in REPORT_TABLES else "volunteers"  # an unknown table shows the first
+    if table == "miles":
+        found = queries.miles_page(db.session, year, page=page_arg())
+    else:
+        found = queries.volunteer_totals_page(db.session, starts_on, ends_on, page=page_arg())
     return render_template(
         "expenses/reports.html", year=year, years=list(range(this_year, max(2000, this_year - 6) - 1, -1)),
         label=mileage.tax_year_label, totals=queries.expense_totals(db.session, starts_on, ends_on),
-        miles=queries.miles_by_volunteer(db.session, year), format_pence=services.format_pence,
-        title="Expense reports",
+        table=table, tables=REPORT_TABLES, found=found,
+        pagination=pagination(found.window, "expenses.reports", {"tax_year": str(year), "table": table},
+                              label=f"Pages of {REPORT_TABLES[table].lower()}"),
+        format_pence=services.format_pence, title="Expense reports",
     )
 
 
@@ -190,12 +210,14 @@ def reports_csv():
     writer = csv.writer(buffer)
     writer.writerow(["Grouping", "Group", "Total (£)"])
     for grouping, values in (("Month", totals.by_month), ("Category", totals.by_category),
-                             ("Activity", totals.by_activity), ("Volunteer", totals.by_volunteer)):
+                             ("Activity", totals.by_activity)):
         for name, pence in values.items():
             writer.writerow([grouping, export._safe(name), export.pounds(pence)])
+    for row in queries.volunteer_totals(db.session, starts_on, ends_on):
+        writer.writerow(["Volunteer", export._safe(row.name), export.pounds(row.pence)])
     writer.writerow(["Total", "", export.pounds(totals.total_pence)])
-    for row in queries.miles_by_volunteer(db.session, year):
-        writer.writerow(["Car and van miles", export._safe(row.name), row.total_miles])
+    for miles in queries.miles_by_volunteer(db.session, year):
+        writer.writerow(["Car and van miles", export._safe(miles.name), miles.total_miles])
     audit.record(db.session, current_user, "expenses.report_exported", None, at=clock.now(), tax_year=year)
     db.session.commit()
     return Response("\ufeff" + buffer.getvalue(), mimetype="text/csv", headers={

@@ -3,8 +3,11 @@ each line, reject, dismiss a possible duplicate). Nobody decides on their own cl
 
 from __future__ import annotations
 
+import datetime as dt
+
 from flask import flash, redirect, render_template, request, url_for
 from flask_login import current_user
+from wtforms import SelectChoice
 
 from portal.core import clock
 from portal.core.accounts import Role
@@ -17,6 +20,7 @@ from portal.expenses.web.routes import claim_page, show_problem
 from portal.extensions import db
 from portal.web.decorators import require, role_required
 from portal.web.forms import add_service_problem
+from portal.web.pagination import page_arg, pagination
 
 coordinator_only = role_required(Role.COORDINATOR)
 VIEWS = {
@@ -41,15 +45,42 @@ def _back(claim, message: str):
     return redirect(url_for("expenses.claim", claim_id=claim.id))
 
 
+MONTHS_SHOWN = 24
+
+
+def month_choices(today) -> list[SelectChoice]:
+    """'Any month' and the last two years' months, newest first, as YYYY-MM."""
+    index = today.year * 12 + today.month - 1
+    months = [dt.date(number // 12, number % 12 + 1, 1) for number in range(index, index - MONTHS_SHOWN, -1)]
+    return [SelectChoice("", "Any month")] + [SelectChoice(f"{month:%Y-%m}", f"{month:%B %Y}") for month in months]
+
+
+def claim_filter(form: forms.ClaimFilterForm, **fixed) -> tuple[queries.ClaimFilter, dict[str, str]]:
+    """The filters from a validated form (none when it has errors, which the page shows), and the same
+    as query parameters for the pagination links."""
+    if not (form.search.raw_data or form.month.raw_data) or not form.validate():
+        return queries.ClaimFilter(**fixed), {}
+    search = " ".join((form.search.data or "").split())
+    month = dt.date.fromisoformat(f"{form.month.data}-01") if form.month.data else None
+    return (queries.ClaimFilter(search=search, month=month, **fixed),
+            {key: value for key, value in (("search", search), ("month", form.month.data or "")) if value})
+
+
 @bp.route("/review")
 @coordinator_only
 def review():
-    view = request.args.get("view", "to-decide")
-    require(view in VIEWS)
+    view = request.args.get("view", "")
+    view = view if view in VIEWS else "to-decide"  # an unknown view shows the queue, never an error
     heading, statuses = VIEWS[view]
-    claims = queries.list_claims(db.session, statuses)
+    form = forms.ClaimFilterForm(request.args)
+    form.month.choices = month_choices(clock.today())
+    filters, narrowed = claim_filter(form, statuses=statuses)
+    found = queries.claims_page(db.session, filters, page=page_arg(),
+                                order="newest-submitted" if view == "closed" else "oldest-submitted")
     return render_template(
-        "expenses/review.html", claims=claims, views=VIEWS, view=view, heading=heading,
+        "expenses/review.html", found=found, views=VIEWS, view=view, heading=heading, filter_form=form,
+        narrowed=narrowed, pagination=pagination(found.window, "expenses.review", {**narrowed, "view": view},
+                                                 label=f"Pages of claims: {heading.lower()}"),
         format_pence=services.format_pence, title="Expense claims to review",
     )
 

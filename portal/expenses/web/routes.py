@@ -25,6 +25,7 @@ from portal.extensions import db
 from portal.web.decorators import require, role_required
 from portal.web.files import upload_response
 from portal.web.forms import add_service_problem
+from portal.web.pagination import page_arg, pagination
 
 claimant_only = role_required(Role.VOLUNTEER, Role.TRAINER)
 signed_in_staff = role_required(Role.VOLUNTEER, Role.TRAINER, Role.COORDINATOR, Role.ADMIN)
@@ -59,7 +60,8 @@ def show_problem(form, problem: RuleViolation, default_field: str) -> None:
 
 
 def load_claim(claim_id: int) -> Claim:
-    claim = queries.get_claim(db.session, claim_id)  # NotFound -> 404 page
+    """The claim with everything its page shows, if the signed-in person may see it (else 404)."""
+    claim = queries.get_claim_in_full(db.session, claim_id)  # NotFound -> 404 page
     require(permissions.can_view_claim(current_user, claim))
     return claim
 
@@ -94,10 +96,12 @@ def claim_page(claim: Claim, *, status: int = 200, problems: list[str] | None = 
 @bp.route("/")
 @claimant_only
 def index():
-    claims = queries.list_my_claims(db.session, current_user)
+    found = queries.claims_page(db.session, queries.ClaimFilter(claimant_id=current_user.id), page=page_arg(),
+                                order="newest")
     this_year = mileage.tax_year_of(clock.today())
     return render_template(
-        "expenses/index.html", claims=claims, form=forms.ConfirmForm(formdata=None),
+        "expenses/index.html", found=found, form=forms.ConfirmForm(formdata=None),
+        pagination=pagination(found.window, "expenses.index", {}, label="Pages of your claims"),
         miles=services.format_miles(services.miles_counted(db.session, current_user.id, this_year)),
         other_miles=services.format_miles(services.declared_other_miles(db.session, current_user.id, this_year)),
         tax_year=mileage.tax_year_label(this_year), format_pence=services.format_pence,
