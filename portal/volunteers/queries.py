@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import datetime as dt
 import json
-import math
 from dataclasses import dataclass
 
 from sqlalchemy import String, cast, func, or_, select
@@ -12,6 +11,7 @@ from sqlalchemy.orm import Session, joinedload
 
 from portal.core.clock import london_to_utc
 from portal.core.errors import NotFound
+from portal.core.paging import PageWindow
 from portal.volunteers.models import Application, ApplicationNote, ApplicationStatus
 
 
@@ -113,9 +113,19 @@ class ApplicationFilter:
 @dataclass(frozen=True)
 class ApplicationPage:
     applications: list[Application]
-    page: int
-    pages: int
-    total: int
+    window: PageWindow
+
+    @property
+    def page(self) -> int:
+        return self.window.page
+
+    @property
+    def pages(self) -> int:
+        return self.window.pages
+
+    @property
+    def total(self) -> int:
+        return self.window.total
 
 
 def _json_text_contains(column, value: str):
@@ -150,16 +160,14 @@ def list_applications(
     elif filters.period:
         query = query.where(_json_text_contains(Application.availability, filters.period))
     total = session.scalar(select(func.count()).select_from(query.order_by(None).subquery())) or 0
-    pages = max(1, math.ceil(total / per_page))
-    page = min(max(1, page), pages)
+    window = PageWindow.of(total, page, per_page)
     key = SORTS.get(sort, SORTS["submitted"])
     order = key.desc() if descending else key.asc()
     tiebreak = Application.id.desc() if descending else Application.id.asc()
     applications = list(
-        session.scalars(query.order_by(order.nulls_last(), tiebreak).limit(per_page).offset((page - 1) * per_page))
+        session.scalars(query.order_by(order.nulls_last(), tiebreak).limit(window.per_page).offset(window.offset))
     )
-    return ApplicationPage(applications=applications, page=page, pages=pages, total=total)
-
+    return ApplicationPage(applications=applications, window=window)
 
 
 def list_application_notes(session: Session, application_id: int) -> list[ApplicationNote]:

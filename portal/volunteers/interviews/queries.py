@@ -5,12 +5,13 @@ from __future__ import annotations
 
 import datetime as dt
 
-from sqlalchemy import select
-from sqlalchemy.orm import Session
+from sqlalchemy import func, select
+from sqlalchemy.orm import Session, joinedload, selectinload
 
 from portal.core import settings
 from portal.core.accounts import Role, User, UserRole
 from portal.core.errors import NotFound
+from portal.core.paging import Page, PageWindow
 from portal.volunteers.interviews.models import (
     BookingStatus,
     InterviewBooking,
@@ -56,11 +57,13 @@ def find_active_booking(session: Session, application_id: int) -> InterviewBooki
 
 
 def list_bookings(session: Session, application_id: int) -> list[InterviewBooking]:
-    """Every booking of the application, newest first (cancelled ones too)."""
+    """Every booking of the application, newest first (cancelled ones too), with their slots (a fixed
+    number of statements however many bookings)."""
     return list(
         session.scalars(
             select(InterviewBooking)
             .where(InterviewBooking.application_id == application_id)
+            .options(joinedload(InterviewBooking.slot))
             .order_by(InterviewBooking.booked_at.desc(), InterviewBooking.id.desc())
         )
     )
@@ -79,12 +82,36 @@ def find_record(session: Session, application_id: int) -> InterviewRecord | None
     return session.scalar(select(InterviewRecord).where(InterviewRecord.application_id == application_id))
 
 
-def list_upcoming_slots(session: Session, *, now: dt.datetime, include_cancelled: bool = False) -> list[InterviewSlot]:
-    """Slots that have not ended yet, soonest first, with their bookings and interviewers."""
+def _with_bookings(query):
+    # Places left and the booked names need each booking's application: load them with the slots, not per row.
+    return query.options(selectinload(InterviewSlot.bookings).joinedload(InterviewBooking.application))
+
+
+def _upcoming(now: dt.datetime, include_cancelled: bool):
     query = select(InterviewSlot).where(InterviewSlot.ends_at > now)
     if not include_cancelled:
         query = query.where(InterviewSlot.status == SlotStatus.OPEN)
-    return list(session.scalars(query.order_by(InterviewSlot.starts_at, InterviewSlot.id)))
+    return query
+
+
+def list_upcoming_slots(session: Session, *, now: dt.datetime, include_cancelled: bool = False) -> list[InterviewSlot]:
+    """Slots that have not ended yet, soonest first, with their bookings (and their applications) and
+    interviewers: three statements however many slots."""
+    query = _upcoming(now, include_cancelled).order_by(InterviewSlot.starts_at, InterviewSlot.id)
+    return list(session.scalars(_with_bookings(query)))
+
+
+def upcoming_slots_page(session: Session, *, now: dt.datetime, page: int = 1, per_page: int = 50,
+                        include_cancelled: bool = False) -> Page[InterviewSlot]:
+    """One page of `list_upcoming_slots`: a count and the page's slots with what they show, in a fixed
+    number of statements. A page past the end gives the last page."""
+    upcoming = _upcoming(now, include_cancelled)
+    window = PageWindow.of(session.scalar(select(func.count()).select_from(upcoming.subquery())) or 0, page,
+                           per_page)
+    if not window.total:
+        return Page([], window)
+    query = upcoming.order_by(InterviewSlot.starts_at, InterviewSlot.id).offset(window.offset).limit(window.per_page)
+    return Page(list(session.scalars(_with_bookings(query))), window)
 
 
 def list_bookable_slots(
@@ -95,9 +122,9 @@ def list_bookable_slots(
     notice = minimum_notice(session) if notice is None else notice
     slots = list(
         session.scalars(
-            select(InterviewSlot)
-            .where(InterviewSlot.status == SlotStatus.OPEN, InterviewSlot.starts_at >= now + notice)
-            .order_by(InterviewSlot.starts_at, InterviewSlot.id)
+            _with_bookings(select(InterviewSlot)
+                           .where(InterviewSlot.status == SlotStatus.OPEN, InterviewSlot.starts_at >= now + notice)
+                           .order_by(InterviewSlot.starts_at, InterviewSlot.id))
         )
     )
     return [slot for slot in slots if slot.places_left > 0 and slot.id != exclude_slot_id]

@@ -18,7 +18,7 @@ from portal.volunteers.web import coordinator_forms as forms
 from portal.volunteers.web.blueprint import COORDINATOR_PANELS, bp, render_panels
 from portal.web.decorators import require, role_required
 from portal.web.forms import add_service_problem
-from portal.web.input import int_arg
+from portal.web.pagination import page_arg, pagination
 
 coordinator_only = role_required(Role.COORDINATOR)
 PAGE_SIZE = 25
@@ -73,7 +73,7 @@ def queue():
         sort, descending = forms.SORTS.get(form.sort.data or "", (sort, descending))
     result = queries.list_applications(
         db.session, filters, sort=sort, descending=descending,
-        page=int_arg("page", 1, minimum=1), per_page=PAGE_SIZE,
+        page=page_arg(), per_page=PAGE_SIZE,
     )
     duplicates = queries.list_duplicate_flags(db.session, result.applications)
     query = {key: value for key, value in request.args.items(multi=False) if key not in ("page", "submit")}
@@ -82,7 +82,8 @@ def queue():
             query[name] = request.args.getlist(name)
     return render_template(
         "volunteers/coordinator/queue.html", filter_form=form, result=result, duplicates=duplicates,
-        query=query, title="Volunteer applications",
+        query=query, pagination=pagination(result.window, "volunteers.queue", query, label="Pages of applications"),
+        title="Volunteer applications",
     )
 
 
@@ -98,8 +99,9 @@ def _application_page(application: Application, *, shortlist_form=None, note_for
         # Restricted data: every view is recorded.
         audit.record(db.session, current_user, "application.convictions_viewed", application,
                      at=clock.now(), reference=application.reference)
-        db.session.commit()
-    return render_template(
+    # Rendered before the commit that keeps the audit entry: a commit expires everything the page shows,
+    # and each duplicate, booking and slot would then be loaded again one by one.
+    page = render_template(
         "volunteers/coordinator/application.html", application=application, duplicates=duplicates,
         referees=referees, show_convictions=show_convictions, weekdays=WEEKDAYS, periods=DAY_PERIODS,
         form=shortlist_form or note_form, shortlist_form=shortlist_form or forms.ShortlistForm(),
@@ -111,7 +113,10 @@ def _application_page(application: Application, *, shortlist_form=None, note_for
         and ApplicationStatus.REJECTED in services.APPLICATION_TRANSITIONS[application.status],
         panels=render_panels(COORDINATOR_PANELS, application),
         title=f"Application {application.reference}",
-    ), status
+    )
+    if show_convictions:
+        db.session.commit()
+    return page, status
 
 
 @bp.route("/applications/<int:application_id>")

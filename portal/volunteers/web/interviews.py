@@ -25,10 +25,12 @@ from portal.volunteers.web.blueprint import applicant_panel, bp, coordinator_pan
 from portal.web.decorators import require, role_required
 from portal.web.forms import add_service_problem
 from portal.web.links import external_url
+from portal.web.pagination import page_arg, pagination
 
 S = ApplicationStatus
 coordinator_only = role_required(Role.COORDINATOR)
 applicant_or_coordinator = role_required(Role.APPLICANT, Role.COORDINATOR)
+SLOTS_PAGE_SIZE = 50
 
 
 # ---------------------------------------------------------------------------------------------
@@ -106,9 +108,11 @@ def _after_booking_change(booking: InterviewBooking):
 @bp.route("/interviews")
 @coordinator_only
 def slot_list():
-    slots = queries.list_upcoming_slots(db.session, now=clock.now())
-    return render_template("volunteers/interviews/slots.html", slots=slots, slot_label=_slot_label,
-                           slot_hint=_slot_hint, title="Interview times")
+    found = queries.upcoming_slots_page(db.session, now=clock.now(), page=page_arg(), per_page=SLOTS_PAGE_SIZE)
+    return render_template("volunteers/interviews/slots.html", found=found, slot_label=_slot_label,
+                           slot_hint=_slot_hint, title="Interview times",
+                           pagination=pagination(found.window, "volunteers.slot_list", {},
+                                                 label="Pages of upcoming interview times"))
 
 
 def _slot_details(form) -> services.SlotDetails:
