@@ -2,7 +2,7 @@
 
 from portal.allocation import models as allocation_models
 from portal.cases import models as case_models
-from portal.core import accounts, audit, calendar, outbox, settings
+from portal.core import accounts, audit, calendar, outbox, settings, versions
 from portal.expenses import models as expense_models
 from portal.supervision import models as supervision_models
 from portal.training import models as training_models
@@ -14,7 +14,7 @@ from portal.volunteers.references import models as reference_models
 from portal.volunteers.vetting import models as vetting_models
 
 MODEL_MODULES = (
-    accounts, audit, calendar, outbox, settings, case_models, volunteer_models, profile_models,
+    accounts, audit, calendar, outbox, settings, versions, case_models, volunteer_models, profile_models,
     interview_models, reference_models, vetting_models, training_models, coursework_models,
     supervision_models, expense_models, allocation_models,
 )

@@ -8,6 +8,7 @@ from sqlalchemy import ForeignKey, String, Text, false
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from portal.cases.models import LabelledEnum
+from portal.core import versions
 from portal.core.accounts import User
 from portal.core.db import Base, string_enum, utcnow
 from portal.volunteers.profiles.models import Volunteer
@@ -192,3 +193,8 @@ class CircumstanceReport(Base):
     acknowledged_by_id: Mapped[int | None] = mapped_column(ForeignKey("users.id", ondelete="SET NULL"))
 
     volunteer: Mapped[Volunteer] = relationship()
+
+
+# The dashboard's counts are kept in memory until one of these changes (portal.core.versions).
+VETTING_VERSION = "vetting"
+versions.track(VETTING_VERSION, VettingCheck, Volunteer)

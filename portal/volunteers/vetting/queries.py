@@ -13,13 +13,14 @@ from dataclasses import dataclass, field
 from sqlalchemy import Select, String, and_, case, func, literal, null, or_, select, true, tuple_, union_all
 from sqlalchemy.orm import Session, contains_eager, selectinload
 
-from portal.core import settings
+from portal.core import settings, versions
 from portal.core.accounts import User
 from portal.core.errors import NotFound
 from portal.volunteers.profiles.models import Volunteer, VolunteerStatus
 from portal.volunteers.vetting.models import (
     HELD_STATUSES,
     IN_PROGRESS_STATUSES,
+    VETTING_VERSION,
     CheckKind,
     CheckStatus,
     CircumstanceReport,
@@ -481,7 +482,21 @@ def dashboard_counts(
     one aggregate statement whatever the number of volunteers: {"lapsed": 3, "missing": 0, ...}.
 
     A required kind with no check at all is missing: those are counted as every current volunteer's
-    required kinds less the kinds they have checks of."""
+    required kinds less the kinds they have checks of.
+
+    Without a search, the answer is kept in memory until a vetting check or a volunteer record changes
+    (`versions.cached`; the "vetting" version is bumped by every flush of either): the aggregate reads
+    every check, and the coordinator home asks for it on every visit."""
+    if filters.search:
+        return _dashboard_counts(session, on, rules, filters)
+    key = ("dashboard_counts", on, tuple(rules.items()), filters)
+    return dict(versions.cached(session, VETTING_VERSION, key,
+                                lambda: _dashboard_counts(session, on, rules, filters)))
+
+
+def _dashboard_counts(
+    session: Session, on: dt.date, rules: Mapping[CheckKind, CheckRule], filters: DashboardFilter
+) -> dict[str, int]:
     facts = _kind_facts(on, rules, filters)
     required = _required(rules, filters)
     pairs = select(
