@@ -4,7 +4,7 @@ The coordinators' claim lists order by submission time and filter by the month s
 claims that needs an index rather than a sort of every claim in the status.
 
 Revision ID: e4b7c1d92a60
-Revises: 5f3e9a1c7b2d
+Revises: 3c8e1f0a9b27
 Create Date: 2026-12-07 23:30:00
 
 """
@@ -13,7 +13,7 @@ from alembic import op
 
 # revision identifiers, used by Alembic.
 revision = 'e4b7c1d92a60'
-down_revision = '5f3e9a1c7b2d'
+down_revision = '3c8e1f0a9b27'
 branch_labels = None
 depends_on = None
 

@@ -4,7 +4,7 @@ portal.core.versions keeps expensive aggregates (the vetting dashboard's counts)
 token of their data changes.
 
 Revision ID: d7a41c2e9f05
-Revises: 5f3e9a1c7b2d
+Revises: e4b7c1d92a60
 Create Date: 2026-12-07 23:40:00
 
 """
@@ -14,7 +14,7 @@ import sqlalchemy as sa
 
 # revision identifiers, used by Alembic.
 revision = 'd7a41c2e9f05'
-down_revision = '5f3e9a1c7b2d'
+down_revision = 'e4b7c1d92a60'
 branch_labels = None
 depends_on = None
 
