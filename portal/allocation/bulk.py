@@ -21,9 +21,9 @@ import numpy as np
 from sqlalchemy import String, and_, case, cast, func, insert, select, type_coerce
 from sqlalchemy.orm import Session
 
-from portal.allocation import eligibility, queries, scoring
+from portal.allocation import eligibility, proposals, queries, scoring
 from portal.allocation.models import AllocationProposal, CaseNeeds, ProposalItem
-from portal.allocation.solver import Edge, Solution, solve
+from portal.allocation.solver import Edge, Solution, solve_arrays
 from portal.cases.models import Case, CaseStatus, Party
 from portal.core import audit
 from portal.core.accounts import User
@@ -317,7 +317,7 @@ class CaseView:
 
     case: Case
     needs: CaseNeeds
-    parties: tuple = ()             # (case_id, name, address) of each party
+    parties: tuple = ()             # (case_id, name, address, interpreter_language) of each party
 
     @cached_property
     def party_names(self) -> tuple[str, ...]:
@@ -329,22 +329,35 @@ class CaseView:
         return (self.case.district, *(party.address for party in self.parties if party.address))
 
 
+def _period(view: CaseView, today: dt.date) -> tuple[int, int, bool]:
+    """What the case-wide rules depend on: the first and last day of the period (ordinals) and
+    whether only specialists may take it."""
+    needs = view.needs
+    first = max(needs.expected_start_on, today)
+    last = max(needs.expected_end_on, first)
+    return first.toordinal(), last.toordinal(), bool(view.case.is_sensitive or needs.is_complex)
+
+
+def _allowed_over(pool: Pool, first: int, last: int, specialists_only: bool) -> np.ndarray:
+    """Who passes the rules that depend only on the period and the kind of case (all but conflicts)."""
+    allowed = ~pool.overdue & pool.cleared_on(first) & pool.cleared_on(last)
+    if specialists_only:
+        allowed &= pool.experience == _EXPERIENCE_RANK[ExperienceLevel.SPECIALIST]
+    return allowed & ~_away_for_most(pool, first, last)
+
+
+def _conflicted_rows(pool: Pool, view: CaseView) -> list[int]:
+    """The pool rows with a conflict of interest with the case."""
+    return pool.conflicts.blocked_rows(view)
+
+
 def eligible_for(pool: Pool, view: CaseView, *, today: dt.date) -> np.ndarray:
     """Which of the pool may take the case: the rules of `eligibility.assess` that depend on the case
     (vetting on the first and last day of the expected period, pause and absences over it, conflicts,
     sensitive cases), on top of the pool's own (status, training, case limit, supervision when it
     blocks). The period runs from the expected start, or today if later, to the expected end."""
-    needs, case = view.needs, view.case
-    first = max(needs.expected_start_on, today)
-    last = max(needs.expected_end_on, first)
-    allowed = ~pool.overdue & pool.cleared_on(first.toordinal()) & pool.cleared_on(last.toordinal())
-    if case.is_sensitive or needs.is_complex:
-        allowed &= pool.experience == _EXPERIENCE_RANK[ExperienceLevel.SPECIALIST]
-    allowed &= ~_away_for_most(pool, first.toordinal(), last.toordinal())
-    conflicts = pool.conflicts
-    for row, conflict in conflicts.candidates(view):
-        if allowed[row] and conflicts.conflicts_with(conflict, view):
-            allowed[row] = False
+    allowed = _allowed_over(pool, *_period(view, today))
+    allowed[_conflicted_rows(pool, view)] = False
     return allowed
 
 
@@ -352,7 +365,8 @@ class ConflictIndex:
     """The pool's current conflicts, indexed so that a case is compared only with those that could
     match it; `eligibility.names_match` then decides. A declared name matches only a name that is the
     same once its words are joined, or that holds each of its words longer than an initial, so
-    looking up by the joined words, or requiring all those longer words, loses no match."""
+    looking up by the joined words, or requiring all those longer words, loses no match: a conflict
+    that matches a text is found by looking that text up (or is one of `always`, with initials only)."""
 
     def __init__(self, conflicts: Sequence[tuple[int, ConflictOfInterest]]) -> None:
         self.by_word: dict[tuple[ConflictKind, str], list] = defaultdict(list)
@@ -361,6 +375,7 @@ class ConflictIndex:
         self.rows = {row for row, _conflict in conflicts}
         self._words: dict[str, tuple[str, ...]] = {}
         self._matches: dict[tuple[str, str], bool] = {}
+        self._by_text: dict[tuple[ConflictKind, str], tuple[int, ...]] = {}
         for row, conflict in conflicts:
             words = self.words(conflict.name)
             if not words:
@@ -384,13 +399,23 @@ class ConflictIndex:
         # Districts recur in case after case: each pairing of names is compared once.
         key = (declared, actual)
         if key not in self._matches:
-            self._matches[key] = eligibility.names_match(declared, actual)
+            self._matches[key] = eligibility.words_match(self.words(declared), self.words(actual))
         return self._matches[key]
 
     def words(self, text: str) -> tuple[str, ...]:
         if text not in self._words:
             self._words[text] = tuple(eligibility.name_words(text))
         return self._words[text]
+
+    def _text_candidates(self, kind: ConflictKind, text: str) -> list[tuple[int, ConflictOfInterest]]:
+        words = self.words(text)
+        found = list(self.by_joined.get((kind, "".join(words)), ()))
+        present = set(words)
+        for word in present:
+            found.extend(
+                (row, conflict) for row, conflict, needed in self.by_word.get((kind, word), ()) if needed <= present
+            )
+        return found
 
     def candidates(self, view: CaseView) -> list[tuple[int, ConflictOfInterest]]:
         """The conflicts that might match the case (a superset of those that do)."""
@@ -399,15 +424,28 @@ class ConflictIndex:
         found = list(self.always)
         for kind, texts in ((ConflictKind.PERSON, view.party_names), (ConflictKind.PLACE, view.places)):
             for text in texts:
-                words = self.words(text)
-                found.extend(self.by_joined.get((kind, "".join(words)), ()))
-                present = set(words)
-                for word in present:
-                    found.extend(
-                        (row, conflict) for row, conflict, needed in self.by_word.get((kind, word), ())
-                        if needed <= present
-                    )
+                found.extend(self._text_candidates(kind, text))
         return found
+
+    def matching_text(self, kind: ConflictKind, text: str) -> tuple[int, ...]:
+        """The rows with a conflict of `kind` (other than `always`) that matches `text`; worked out
+        once per text (a district recurs in case after case)."""
+        key = (kind, text)
+        if key not in self._by_text:
+            self._by_text[key] = tuple(sorted({
+                row for row, conflict in self._text_candidates(kind, text) if self.names_match(conflict.name, text)
+            }))
+        return self._by_text[key]
+
+    def blocked_rows(self, view: CaseView) -> list[int]:
+        """The rows with a conflict of interest with the case (as `conflicts_with`)."""
+        if not self.rows:
+            return []
+        rows = {row for row, conflict in self.always if self.conflicts_with(conflict, view)}
+        for kind, texts in ((ConflictKind.PERSON, view.party_names), (ConflictKind.PLACE, view.places)):
+            for text in texts:
+                rows.update(self.matching_text(kind, text))
+        return sorted(rows)
 
 
 def _away_for_most(pool: Pool, first: int, last: int) -> np.ndarray:
@@ -430,45 +468,57 @@ def unrounded_scores(pool: Pool, view: CaseView, weights: dict[str, int], rows: 
     """The pool's scores for the case (or those of `rows` only) before rounding: `scoring.part_values`
     and the sum of `scoring.combine`, term by term in the same order, so that rounding one to 2
     places gives `Score.of(...).total` exactly."""
-    needs = view.needs
-    pick = slice(None) if rows is None else rows
-    count = len(pool) if rows is None else len(rows)
-    case_slots = max(int(needs.meeting_mask).bit_count(), 1)
-    languages = list(needs.languages or [])
-    if languages:
-        matched = sum(pool.speaks(language)[pick].astype(np.int64) for language in languages)
-        language = matched / len(languages)
-    else:
-        language = np.ones(count)
+    rows = np.arange(len(pool)) if rows is None else np.asarray(rows)
+    return _score_matrix(pool, [view], weights, rows[None, :])[0]
+
+
+def _score_matrix(pool: Pool, views: Sequence[CaseView], weights: dict[str, int], rows: np.ndarray) -> np.ndarray:
+    """`unrounded_scores` of `rows[i]` (pool rows, one line per case) for `views[i]`, for many cases
+    at once. Every element goes through the same floating-point operations in the same order as
+    one case at a time would, so the answers are identical to the last bit."""
+    masks = np.array([int(view.needs.meeting_mask) for view in views], dtype=np.int64)[:, None]
+    slots = np.array([max(int(view.needs.meeting_mask).bit_count(), 1) for view in views], dtype=np.int64)[:, None]
+    language = np.ones(rows.shape)
+    district = np.empty(rows.shape)
+    for i, view in enumerate(views):
+        district[i] = pool.in_district(view.case.district)[rows[i]]
+        languages = list(view.needs.languages or [])
+        if languages:
+            matched = sum(pool.speaks(name)[rows[i]].astype(np.int64) for name in languages)
+            language[i] = matched / len(languages)
     parts = {
-        "availability": np.bitwise_count(pool.mask[pick] & int(needs.meeting_mask)).astype(np.int64) / case_slots,
-        "district": pool.in_district(view.case.district)[pick].astype(np.float64),
-        "caseload": np.maximum(0.0, 1.0 - pool.load[pick] / np.maximum(pool.max_cases[pick], 1)),
-        "experience": pool.experience_value[pick],
+        "availability": np.bitwise_count(pool.mask[rows] & masks).astype(np.int64) / slots,
+        "district": district,
+        "caseload": np.maximum(0.0, 1.0 - pool.load[rows] / np.maximum(pool.max_cases[rows], 1)),
+        "experience": pool.experience_value[rows],
         "language": language,
-        "recent": 1.0 - np.minimum(pool.recent[pick], scoring.RECENT_CAP) / scoring.RECENT_CAP,
+        "recent": 1.0 - np.minimum(pool.recent[rows], scoring.RECENT_CAP) / scoring.RECENT_CAP,
     }
-    total = np.zeros(count)
+    total = np.zeros(rows.shape)
     for name, _label in scoring.PARTS:
         total = total + weights[name] * parts[name]
     return total
 
 
-def _rough_scores(pool: Pool, view: CaseView, weights: dict[str, int], rows: np.ndarray,
-                  fixed_by_district: dict[str, np.ndarray]) -> np.ndarray:
-    """The scores of `rows` for the case, summed in a faster order than `unrounded_scores` (so they
-    may differ from it in the last bits): for choosing the best candidates, not for keeping."""
-    needs, district = view.needs, view.case.district
-    if district not in fixed_by_district:
-        fixed_by_district[district] = fixed_by_district[""] + weights["district"] * pool.in_district(district)
-    points = fixed_by_district[district][rows] + (
-        weights["availability"] / max(int(needs.meeting_mask).bit_count(), 1)
-    ) * np.bitwise_count(pool.mask[rows] & int(needs.meeting_mask))
-    languages = list(needs.languages or [])
-    if languages:
-        matched = sum(pool.speaks(language)[rows].astype(np.int64) for language in languages)
-        return points + (weights["language"] / len(languages)) * matched
-    return points + weights["language"]
+def _rough_matrix(pool: Pool, views: Sequence[CaseView], weights: dict[str, int], rows: np.ndarray,
+                  fixed: np.ndarray) -> np.ndarray:
+    """The scores of `rows` (the same pool rows for every case) for each of `views`, summed in a
+    faster order than `unrounded_scores` (so they may differ from it in the last bits): for choosing
+    the best candidates, not for keeping. `fixed[i]` holds the parts that do not depend on the case
+    but on its district, for `rows`."""
+    masks = np.array([int(view.needs.meeting_mask) for view in views], dtype=np.int64)[:, None]
+    per_slot = np.array([weights["availability"] / max(int(view.needs.meeting_mask).bit_count(), 1)
+                         for view in views])[:, None]
+    points = fixed + per_slot * np.bitwise_count(pool.mask[rows][None, :] & masks)
+    plain = np.ones(len(views), dtype=bool)
+    for i, view in enumerate(views):
+        languages = list(view.needs.languages or [])
+        if languages:
+            plain[i] = False
+            matched = sum(pool.speaks(name)[rows].astype(np.int64) for name in languages)
+            points[i] = points[i] + (weights["language"] / len(languages)) * matched
+    points[plain] = points[plain] + weights["language"]
+    return points
 
 
 # ---------------------------------------------------------------------------------------------
@@ -477,66 +527,135 @@ def _rough_scores(pool: Pool, view: CaseView, weights: dict[str, int], rows: np.
 
 @dataclass
 class BulkInput:
-    """The solver's input for the waiting cases, and how to map its indices back."""
+    """The solver's input for the waiting cases, and how to map its indices back. The eligible
+    pairings are four parallel arrays (case index, pool row, score, new facilitator); `edges` gives
+    them as `solver.Edge`s, for tests and benchmarks."""
 
     views: list[CaseView]
     pool: Pool
     places: list[int]
     capacities: list[int]
-    edges: list[Edge]
+    edge_case: np.ndarray
+    edge_volunteer: np.ndarray
+    edge_score: np.ndarray
+    edge_new: np.ndarray
+
+    @cached_property
+    def edges(self) -> list[Edge]:
+        return [Edge(*values) for values in zip(self.edge_case.tolist(), self.edge_volunteer.tolist(),
+                                                 self.edge_score.tolist(), self.edge_new.tolist(), strict=True)]
 
 
 def _views(session: Session, cases: Sequence[Case], *, today: dt.date) -> list[CaseView]:
-    # Read by case status rather than by a list of a thousand ids (a superset, filtered here).
+    """The cases with their needs (recorded, or `queries.default_needs`) and parties, in at most
+    three statements however many cases."""
+    if not cases:
+        return []
+    # Read by case status rather than by a list of thousands of ids (a superset, filtered here).
     awaiting = select(Case.id).where(Case.status == CaseStatus.AWAITING_ALLOCATION)
     stored = {
         needs.case_id: needs for needs in session.scalars(select(CaseNeeds).where(CaseNeeds.case_id.in_(awaiting)))
-    } if cases else {}
+    }
     parties: dict[int, list] = defaultdict(list)
-    # Parties matter only to declared conflicts; without any, they are not read at all.
-    if cases and session.scalar(select(func.count()).where(ConflictOfInterest.withdrawn_at.is_(None))):
+    # Parties matter to declared conflicts, and their interpreters to the default needs; when neither
+    # applies they are not read at all.
+    if any(case.id not in stored for case in cases) or session.scalar(
+        select(func.count()).where(ConflictOfInterest.withdrawn_at.is_(None))
+    ):
         for party in session.execute(
-            select(Party.case_id, Party.name, Party.address).where(Party.case_id.in_(awaiting)).order_by(Party.id)
+            select(Party.case_id, Party.name, Party.address, Party.interpreter_language)
+            .where(Party.case_id.in_(awaiting)).order_by(Party.id)
         ).all():
             parties[party.case_id].append(party)
-    return [
-        CaseView(case, stored.get(case.id) or queries.needs_or_default(session, case, today=today),
-                 tuple(parties.get(case.id, ())))
-        for case in cases
-    ]
+    views = []
+    for waiting in cases:
+        mine = tuple(parties.get(waiting.id, ()))
+        needs = stored.get(waiting.id) or queries.default_needs(
+            waiting.id, [party.interpreter_language for party in mine], today=today
+        )
+        views.append(CaseView(waiting, needs, mine))
+    return views
+
+
+CHUNK_CELLS = 2_000_000  # cases × candidates scored at once: about 16 MB for each float matrix
+
+
+def _waiting(session: Session) -> list:
+    """The waiting cases (`queries.list_waiting_cases`) as plain rows of what the rules read."""
+    return session.execute(
+        select(Case.id, Case.district, Case.is_sensitive).where(*queries.waiting_conditions())
+        .order_by(Case.received_on, Case.id)
+    ).all()
 
 
 def build_input(session: Session, *, today: dt.date, top_k: int = TOP_K) -> BulkInput:
     """The waiting cases, the pool, and for each case its best `top_k` eligible volunteers as edges
-    (scores rounded as `scoring.combine` rounds them)."""
-    views = _views(session, queries.list_waiting_cases(session), today=today)
+    (scores rounded as `scoring.combine` rounds them).
+
+    Cases are grouped by what the case-wide rules depend on (the period, specialists only), so those
+    rules run once a group; each group is then scored as a matrix, a chunk of cases at a time."""
+    views = _views(session, _waiting(session), today=today)
     pool = load_pool(session, today=today)
     weights = scoring.get_weights(session)
-    edges: list[Edge] = []
-    is_new = pool.experience == _EXPERIENCE_RANK[ExperienceLevel.NEW]
-    # The parts that do not depend on the case, summed once (and with the district part, once per
-    # district): good enough to choose the best `top_k`, whose scores are then worked out exactly.
-    fixed_by_district = {"": (
+    groups: dict[tuple[int, int, bool], list[int]] = defaultdict(list)
+    for c, view in enumerate(views):
+        groups[_period(view, today)].append(c)
+    blocked = {c: rows for c, view in enumerate(views) if (rows := _conflicted_rows(pool, view))} if len(
+        pool.conflicts) else {}
+    districts = sorted({view.case.district for view in views})
+    district_of = {name: i for i, name in enumerate(districts)}
+    # The parts that do not depend on the case, summed once, plus the district part, once per district:
+    # good enough to choose the best `top_k`, whose scores are then worked out exactly.
+    fixed = (
         weights["caseload"] * np.maximum(0.0, 1.0 - pool.load / np.maximum(pool.max_cases, 1))
         + weights["experience"] * pool.experience_value
         + weights["recent"] * (1.0 - np.minimum(pool.recent, scoring.RECENT_CAP) / scoring.RECENT_CAP)
-    )}
-    for c, view in enumerate(views):
-        rows = np.flatnonzero(eligible_for(pool, view, today=today))
+    )
+    fixed_by_district = np.array([fixed + weights["district"] * pool.in_district(name) for name in districts]
+                                 ).reshape(len(districts), len(pool))
+    found: list[tuple[np.ndarray, np.ndarray, np.ndarray]] = []
+    for key, members in groups.items():
+        rows = np.flatnonzero(_allowed_over(pool, *key))
         if not len(rows):
             continue
-        if len(rows) > top_k:
-            rough = _rough_scores(pool, view, weights, rows, fixed_by_district)
-            rows = rows[np.argpartition(rough, len(rows) - top_k)[len(rows) - top_k:]]
-        totals = unrounded_scores(pool, view, weights, rows)
-        edges.extend(
-            Edge(c, int(row), round(float(total), 2), bool(is_new[row]))
-            for row, total in zip(rows.tolist(), totals.tolist(), strict=True)
-        )
+        size = max(1, CHUNK_CELLS // len(rows))
+        for start in range(0, len(members), size):
+            found.append(_best(pool, views, members[start:start + size], rows, weights, top_k,
+                               fixed_by_district, district_of, blocked))
+    cases, volunteers, totals = (np.concatenate(parts) for parts in zip(*found, strict=True)) if found else (
+        np.zeros(0, dtype=np.int64), np.zeros(0, dtype=np.int64), np.zeros(0))
+    order = np.lexsort((volunteers, cases))
+    cases, volunteers, totals = cases[order], volunteers[order], totals[order]
     return BulkInput(
         views=views, pool=pool, places=[int(view.needs.facilitators_needed) for view in views],
-        capacities=[int(capacity) for capacity in pool.capacity], edges=edges,
+        capacities=[int(capacity) for capacity in pool.capacity], edge_case=cases, edge_volunteer=volunteers,
+        edge_score=np.array([round(total, 2) for total in totals.tolist()], dtype=np.float64),
+        edge_new=pool.experience[volunteers] == _EXPERIENCE_RANK[ExperienceLevel.NEW],
     )
+
+
+def _best(pool: Pool, views: list[CaseView], members: list[int], rows: np.ndarray, weights: dict[str, int],
+          top_k: int, fixed_by_district: np.ndarray, district_of: dict[str, int],
+          blocked: dict[int, list[int]]) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """For the cases `members` (indices into `views`), all allowed `rows` but for conflicts: each
+    case's best `top_k` rows and their exact unrounded scores, as (case, row, score) arrays."""
+    chunk = [views[c] for c in members]
+    districts = np.array([district_of[view.case.district] for view in chunk], dtype=np.intp)
+    rough = _rough_matrix(pool, chunk, weights, rows, fixed_by_district[np.ix_(districts, rows)])
+    for i, c in enumerate(members):
+        if c in blocked:
+            wanted = np.array(blocked[c], dtype=np.int64)
+            at = np.minimum(np.searchsorted(rows, wanted), len(rows) - 1)
+            rough[i, at[rows[at] == wanted]] = -np.inf
+    if len(rows) > top_k:
+        top = np.argpartition(rough, len(rows) - top_k, axis=1)[:, len(rows) - top_k:]
+    else:
+        top = np.broadcast_to(np.arange(len(rows)), rough.shape)
+    keep = np.isfinite(np.take_along_axis(rough, top, axis=1))
+    chosen = rows[top]
+    totals = _score_matrix(pool, chunk, weights, chosen)
+    case_index = np.broadcast_to(np.array(members, dtype=np.int64)[:, None], chosen.shape)
+    return case_index[keep], chosen[keep], totals[keep]
 
 
 def propose(session: Session, *, actor: User, now: dt.datetime) -> AllocationProposal:
@@ -547,7 +666,8 @@ def propose(session: Session, *, actor: User, now: dt.datetime) -> AllocationPro
     have no item (`unstaffed_cases`). Flushed and audited, never committed."""
     today = to_london(now).date()
     bulk = build_input(session, today=today)
-    solution = solve(bulk.places, bulk.capacities, bulk.edges)
+    solution = solve_arrays(bulk.places, bulk.capacities, bulk.edge_case, bulk.edge_volunteer, bulk.edge_score,
+                            bulk.edge_new)
     proposal = AllocationProposal(
         created_at=now, created_by_id=actor.id, cases_considered=len(bulk.views),
         total_score=round(solution.total_score, 2),
@@ -592,9 +712,8 @@ def _item_rows(proposal_id: int, bulk: BulkInput, solution: Solution) -> list[di
 
 def unstaffed_cases(session: Session, proposal: AllocationProposal) -> list[Case]:
     """The cases still awaiting allocation that the proposal found nobody for: waiting now, recorded
-    before the proposal was made, and without an item in it (oldest received first)."""
-    staffed = {item.case_id for item in proposal.items}
-    return [
-        case for case in queries.list_waiting_cases(session)
-        if case.id not in staffed and case.created_at <= proposal.created_at
-    ]
+    before the proposal was made, and without an item in it (oldest received first). Every one of
+    them: the review page shows them a page at a time (`proposals.unstaffed_page`)."""
+    return list(session.scalars(
+        select(Case).where(*proposals.unstaffed_conditions(proposal)).order_by(Case.received_on, Case.id)
+    ))

@@ -17,7 +17,7 @@ from __future__ import annotations
 import datetime as dt
 import re
 import unicodedata
-from collections.abc import Iterable, Iterator
+from collections.abc import Iterable, Iterator, Sequence
 from dataclasses import dataclass, field
 
 from sqlalchemy import select
@@ -340,7 +340,11 @@ def names_match(declared: str, actual: str) -> bool:
     """True when a declared name (or place) is `actual` once normalised (spaces aside), or every word
     of it appears among `actual`'s words; a one-letter word is an initial and matches any word
     starting with it ("J. Smith" matches "John Smith"). A declaration with no words matches nothing."""
-    wanted, words = name_words(declared), name_words(actual)
+    return words_match(name_words(declared), name_words(actual))
+
+
+def words_match(wanted: Sequence[str], words: Sequence[str]) -> bool:
+    """`names_match` on names already split by `name_words` (declared, actual)."""
     if not wanted or not words:
         return False
     if "".join(wanted) == "".join(words):

@@ -8,12 +8,12 @@ from __future__ import annotations
 import datetime as dt
 from collections.abc import Iterable
 
-from sqlalchemy import exists, func, select, union
+from sqlalchemy import exists, func, inspect, select, union
 from sqlalchemy.orm import Session
 
 from portal.allocation.models import LIVE_OFFER_STATUSES, AllocationOffer, CaseNeeds
 from portal.allocation.scoring import RECENT_DAYS
-from portal.cases.models import Allocation, Case, CaseStatus
+from portal.cases.models import Allocation, Case, CaseStatus, Party
 from portal.volunteers.profiles import availability
 
 DEFAULT_HOURS = 20
@@ -44,8 +44,9 @@ def needs_or_default(session: Session, case: Case, *, today: dt.date) -> CaseNee
 
 
 def needs_by_case(session: Session, cases: Iterable[Case], *, today: dt.date) -> dict[int, CaseNeeds]:
-    """`needs_or_default` for many cases in one query (plus one for the parties of those without
-    recorded needs, when their parties are not loaded yet)."""
+    """`needs_or_default` for many cases in one query, plus one for the interpreter languages of
+    those without recorded needs whose parties are not loaded yet: two statements at most, however
+    many cases."""
     cases = list(cases)
     if not cases:
         return {}
@@ -53,17 +54,36 @@ def needs_by_case(session: Session, cases: Iterable[Case], *, today: dt.date) ->
         needs.case_id: needs
         for needs in session.scalars(select(CaseNeeds).where(CaseNeeds.case_id.in_([case.id for case in cases])))
     }
-    return {case.id: stored.get(case.id) or _default_needs(case, today) for case in cases}
+    bare = [case for case in cases if case.id not in stored]
+    unloaded = {case.id for case in bare if "parties" in inspect(case).unloaded}
+    languages: dict[int, list[str | None]] = {}
+    if unloaded:
+        for case_id, language in session.execute(
+            select(Party.case_id, Party.interpreter_language).where(
+                Party.case_id.in_(unloaded), Party.interpreter_language.is_not(None)
+            )
+        ):
+            languages.setdefault(case_id, []).append(language)
+    for case in bare:
+        spoken = languages.get(case.id, []) if case.id in unloaded else [
+            party.interpreter_language for party in case.parties
+        ]
+        stored[case.id] = default_needs(case.id, spoken, today=today)
+    return {case.id: stored[case.id] for case in cases}
 
 
 def _default_needs(case: Case, today: dt.date) -> CaseNeeds:
+    return default_needs(case.id, [party.interpreter_language for party in case.parties], today=today)
+
+
+def default_needs(case_id: int, interpreter_languages: Iterable[str | None], *, today: dt.date) -> CaseNeeds:
+    """The needs assumed for a case nobody has recorded needs for (unsaved, never added to a
+    session): see `needs_or_default`. `interpreter_languages` are its parties' (None or blank for
+    a party who needs no interpreter)."""
     starts_on = next_monday(today)
-    languages = sorted({
-        party.interpreter_language.strip() for party in case.parties
-        if party.interpreter_language and party.interpreter_language.strip()
-    })
+    languages = sorted({language.strip() for language in interpreter_languages if language and language.strip()})
     return CaseNeeds(
-        case_id=case.id, meeting_mask=DEFAULT_MEETING_MASK, languages=languages, is_complex=False,
+        case_id=case_id, meeting_mask=DEFAULT_MEETING_MASK, languages=languages, is_complex=False,
         expected_hours=DEFAULT_HOURS, facilitators_needed=DEFAULT_FACILITATORS, expected_start_on=starts_on,
         expected_end_on=starts_on + dt.timedelta(weeks=DEFAULT_WEEKS),
     )
@@ -119,13 +139,15 @@ def recent_allocations_by_user(
     return {user_id: counts.get(user_id, 0) for user_id in wanted}
 
 
+def waiting_conditions() -> list:
+    """The WHERE conditions of a case waiting for facilitators: awaiting allocation with no current
+    allocation and no live offer."""
+    allocated = exists().where(Allocation.case_id == Case.id, Allocation.ends_on.is_(None))
+    # NOT IN, not NOT EXISTS: live offers are few, so PostgreSQL hashes them once instead of probing per case.
+    offered = Case.id.in_(select(AllocationOffer.case_id).where(AllocationOffer.status.in_(LIVE_OFFER_STATUSES)))
+    return [Case.status == CaseStatus.AWAITING_ALLOCATION, ~allocated, ~offered]
+
+
 def list_waiting_cases(session: Session) -> list[Case]:
     """Cases awaiting allocation with no current allocation and no live offer, oldest received first."""
-    allocated = exists().where(Allocation.case_id == Case.id, Allocation.ends_on.is_(None))
-    offered = exists().where(AllocationOffer.case_id == Case.id, AllocationOffer.status.in_(LIVE_OFFER_STATUSES))
-    return list(
-        session.scalars(
-            select(Case).where(Case.status == CaseStatus.AWAITING_ALLOCATION, ~allocated, ~offered)
-            .order_by(Case.received_on, Case.id)
-        )
-    )
+    return list(session.scalars(select(Case).where(*waiting_conditions()).order_by(Case.received_on, Case.id)))

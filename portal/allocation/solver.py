@@ -54,24 +54,32 @@ def solve(places: Sequence[int], capacities: Sequence[int], edges: Sequence[Edge
     score. Negative capacities or places count as 0. Raises ValueError for an edge naming an unknown
     case or volunteer, RuntimeError if the flow solver fails.
     """
+    columns = [np.fromiter((edge[i] for edge in edges), dtype=np.float64, count=len(edges)) for i in range(4)]
+    return solve_arrays(places, capacities, columns[0].astype(np.int64), columns[1].astype(np.int64), columns[2],
+                        columns[3] != 0)
+
+
+def solve_arrays(places: Sequence[int], capacities: Sequence[int], case: np.ndarray, volunteer: np.ndarray,
+                 score: np.ndarray, is_new: np.ndarray) -> Solution:
+    """`solve` for edges given as four parallel arrays (what `Edge`'s fields would be), without
+    making an object per edge: the bulk proposal has hundreds of thousands of them."""
     n_cases, n_volunteers = len(places), len(capacities)
-    if not edges:
+    if not len(case):
         return Solution()
-    table = np.array(edges, dtype=np.float64).reshape(len(edges), 4)  # case, volunteer, score, is_new
-    if (table[:, 0] < 0).any() or (table[:, 0] >= n_cases).any() or (table[:, 1] < 0).any() or (
-        table[:, 1] >= n_volunteers
-    ).any():
-        bad = next(e for e in edges if not (0 <= e.case < n_cases and 0 <= e.volunteer < n_volunteers))
-        raise ValueError(f"Edge {bad} names an unknown case or volunteer")
+    case, volunteer = np.asarray(case, dtype=np.int64), np.asarray(volunteer, dtype=np.int64)
+    score, is_new = np.asarray(score, dtype=np.float64), np.asarray(is_new, dtype=bool)
+    unknown = (case < 0) | (case >= n_cases) | (volunteer < 0) | (volunteer >= n_volunteers)
+    if unknown.any():
+        bad = int(np.flatnonzero(unknown)[0])
+        edge = Edge(int(case[bad]), int(volunteer[bad]), float(score[bad]), bool(is_new[bad]))
+        raise ValueError(f"Edge {edge} names an unknown case or volunteer")
     # Best score first within each pairing, then keep the first of each pairing; drop scores <= 0.
-    order = np.lexsort((-table[:, 2], table[:, 1], table[:, 0]))
-    ordered = table[order]
-    first = np.ones(len(ordered), dtype=bool)
-    first[1:] = (ordered[1:, 0] != ordered[:-1, 0]) | (ordered[1:, 1] != ordered[:-1, 1])
-    keep = order[first & (ordered[:, 2] > 0)]
+    order = np.lexsort((-score, volunteer, case))
+    first = np.ones(len(order), dtype=bool)
+    first[1:] = (case[order][1:] != case[order][:-1]) | (volunteer[order][1:] != volunteer[order][:-1])
+    keep = order[first & (score[order] > 0)]
     if not len(keep):
         return Solution()
-    kept = [edges[i] for i in keep.tolist()]
 
     places_arr = np.maximum(np.asarray(places, dtype=np.int64), 0)
     capacity_arr = np.maximum(np.asarray(capacities, dtype=np.int64), 0)
@@ -81,10 +89,8 @@ def solve(places: Sequence[int], capacities: Sequence[int], edges: Sequence[Edge
     case_node = 2 + n_volunteers + np.arange(n_cases, dtype=np.int64)
     new_node = 2 + n_volunteers + n_cases + np.arange(n_cases, dtype=np.int64)
 
-    edge_case = table[keep, 0].astype(np.int64)
-    edge_volunteer = table[keep, 1].astype(np.int64)
-    edge_new = table[keep, 3] != 0
-    edge_cost = -np.rint(table[keep, 2] * SCALE)
+    edge_case, edge_volunteer, edge_new = case[keep], volunteer[keep], is_new[keep]
+    edge_cost = -np.rint(score[keep] * SCALE)
 
     supply = int(min(capacity_arr.sum(), places_arr.sum()))
     if supply == 0:
@@ -97,7 +103,7 @@ def solve(places: Sequence[int], capacities: Sequence[int], edges: Sequence[Edge
         np.full(n_cases, sink), [sink],
     ])
     capacities_all = np.concatenate([
-        np.minimum(capacity_arr, supply), np.ones(len(kept), dtype=np.int64), np.ones(n_cases, dtype=np.int64),
+        np.minimum(capacity_arr, supply), np.ones(len(keep), dtype=np.int64), np.ones(n_cases, dtype=np.int64),
         places_arr, [supply],
     ])
     costs = np.concatenate([
@@ -115,9 +121,12 @@ def solve(places: Sequence[int], capacities: Sequence[int], edges: Sequence[Edge
     if status != flow.OPTIMAL:
         raise RuntimeError(f"The min-cost flow solver failed with status {status}")
 
-    edge_arcs = arcs[n_volunteers:n_volunteers + len(kept)]
-    used = flow.flows(edge_arcs) > 0
-    chosen = sorted((kept[i] for i in np.flatnonzero(used)), key=lambda e: (e.case, -e.score, e.volunteer))
+    edge_arcs = arcs[n_volunteers:n_volunteers + len(keep)]
+    used = keep[flow.flows(edge_arcs) > 0]
+    chosen = sorted(
+        (Edge(int(case[i]), int(volunteer[i]), float(score[i]), bool(is_new[i])) for i in used.tolist()),
+        key=lambda e: (e.case, -e.score, e.volunteer),
+    )
     people: dict[int, list[int]] = {}
     for edge in chosen:
         people.setdefault(edge.case, []).append(edge.volunteer)

@@ -6,6 +6,7 @@ from govuk_frontend_wtf.wtforms_widgets import (
     GovCharacterCount,
     GovCheckboxInput,
     GovRadioInput,
+    GovSelect,
     GovSubmitInput,
     GovTextInput,
 )
@@ -14,12 +15,13 @@ from wtforms import (
     HiddenField,
     RadioField,
     SelectChoice,
+    SelectField,
     SelectMultipleField,
     StringField,
     SubmitField,
     TextAreaField,
 )
-from wtforms.validators import DataRequired, InputRequired, Length, Optional
+from wtforms.validators import DataRequired, InputRequired, Length, NumberRange, Optional
 
 from portal.allocation.scoring import PARTS
 from portal.core.validation import too_long
@@ -91,6 +93,45 @@ class OfferForm(PortalForm):
     lead_id = HiddenField(filters=[optional_int])
     co_id = HiddenField(filters=[optional_int])
     submit = SubmitField("Offer", widget=GovSubmitInput())
+
+
+WAITED_DAYS_MAX = 3650
+
+
+def _any_yes_no(label: str, yes: str, no: str) -> SelectField:
+    return SelectField(label, choices=[SelectChoice("", "Any"), SelectChoice("yes", yes), SelectChoice("no", no)],
+                       widget=GovSelect(), validators=[Optional()])
+
+
+class WaitingFilterForm(PortalForm):
+    """The waiting list's filters, read from the query string. The district's choices are set by the
+    route (the districts with waiting cases); an unknown choice or an absurd number of days is an
+    error shown above the list, which is then shown unfiltered."""
+
+    class Meta:
+        csrf = False  # a GET filter changes nothing
+
+    district = SelectField("District", choices=[], widget=GovSelect(), validators=[Optional()])
+    waited = WholeNumberField(
+        "Waiting more than (days)", validators=[Optional(), NumberRange(
+            min=0, max=WAITED_DAYS_MAX, message=f"Days waiting must be between 0 and {WAITED_DAYS_MAX:,}")],
+        invalid_message="Days waiting must be a whole number, like 28",
+    )
+    needs = _any_yes_no("Needs", "Recorded", "Not recorded yet")
+    sensitive = _any_yes_no("Sensitive or complex", "Sensitive or complex only", "Not sensitive")
+    offered = _any_yes_no("Offers", "A live offer out", "Nobody offered yet")
+    overdue = BooleanField("Only cases overdue for first contact", widget=GovCheckboxInput())
+    submit = SubmitField("Apply filters", widget=GovSubmitInput())
+
+    @staticmethod
+    def yes_no(value: str | None) -> bool | None:
+        return {"yes": True, "no": False}.get(value or "")
+
+
+PROPOSAL_VIEWS = (
+    ("all", "Every proposed case"), ("proposed", "Still to decide"), ("confirmed", "Confirmed"),
+    ("discarded", "Discarded"), ("unstaffed", "Cases it could not staff"),
+)
 
 
 class SearchForm(PortalForm):

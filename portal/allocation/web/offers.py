@@ -11,7 +11,7 @@ from dataclasses import dataclass
 from flask import abort, flash, redirect, render_template, url_for
 from flask_login import current_user
 from sqlalchemy import case as sql_case
-from sqlalchemy import select
+from sqlalchemy import func, select
 from sqlalchemy.orm import selectinload
 
 from portal.allocation import permissions, queries, services
@@ -22,9 +22,11 @@ from portal.cases.models import AllocationRole, Case
 from portal.core import clock
 from portal.core.accounts import Role
 from portal.core.errors import RuleViolation
+from portal.core.paging import PageWindow
 from portal.extensions import db
 from portal.web.decorators import require, role_required
 from portal.web.forms import add_service_problem
+from portal.web.pagination import page_arg, pagination
 
 volunteers_only = role_required(Role.VOLUNTEER)
 
@@ -62,20 +64,30 @@ def load_own_offer(offer_id: int) -> AllocationOffer:
     return found
 
 
+OFFERS_PAGE_SIZE = 50
+
+
 @bp.route("/offers")
 @volunteers_only
 def my_offers():
+    """The volunteer's offers, those waiting for an answer first, a page at a time: five statements
+    (the count, the page, its cases, their parties, their recorded needs) however many offers."""
+    mine = AllocationOffer.user_id == current_user.id
+    total = db.session.scalar(select(func.count()).select_from(AllocationOffer).where(mine)) or 0
+    window = PageWindow.of(total, page_arg(), OFFERS_PAGE_SIZE)
     live_first = sql_case((AllocationOffer.status.in_(LIVE_OFFER_STATUSES), 0), else_=1)
     offers = list(db.session.scalars(
-        select(AllocationOffer).where(AllocationOffer.user_id == current_user.id)
+        select(AllocationOffer).where(mine)
         .options(selectinload(AllocationOffer.case).selectinload(Case.parties))
         .order_by(live_first, AllocationOffer.offered_at.desc(), AllocationOffer.id.desc())
+        .limit(window.per_page).offset(window.offset)
     ))
     needs = queries.needs_by_case(db.session, {offer.case_id: offer.case for offer in offers}.values(),
                                   today=clock.today())
     return render_template("allocation/my_offers.html", title="Case offers", offers=offers,
                            summaries={offer.id: summarise(offer, needs[offer.case_id]) for offer in offers},
-                           now=clock.now())
+                           now=clock.now(), window=window,
+                           pagination=pagination(window, "allocation.my_offers", {}, label="Pages of case offers"))
 
 
 def _render_offer(offer: AllocationOffer, *, decline_form=None, problems: list[str] | None = None,

@@ -10,20 +10,21 @@ from flask import abort, current_app, flash, redirect, render_template, request,
 from flask_login import current_user
 from sqlalchemy import func, select
 from sqlalchemy.orm import selectinload
+from wtforms import SelectChoice
 
-from portal.allocation import bulk, permissions, queries, ranking, scoring, services
+from portal.allocation import bulk, permissions, proposals, queries, ranking, scoring, services, waiting
 from portal.allocation.models import (
     LIVE_OFFER_STATUSES,
     AllocationOffer,
     AllocationProposal,
-    CaseNeeds,
     OfferStatus,
+    ProposalItem,
     ProposalStatus,
 )
 from portal.allocation.web import forms
 from portal.allocation.web.blueprint import bp
 from portal.cases import queries as case_queries
-from portal.cases.models import AllocationRole, Case, CaseStatus, CaseStatusChange
+from portal.cases.models import AllocationRole, Case
 from portal.core import audit, clock
 from portal.core.accounts import Role
 from portal.core.errors import RuleViolation
@@ -33,6 +34,7 @@ from portal.volunteers.profiles import queries as volunteer_queries
 from portal.web.decorators import role_required
 from portal.web.forms import add_service_problem
 from portal.web.input import int_arg
+from portal.web.pagination import page_arg, pagination
 
 coordinators_only = role_required(Role.COORDINATOR)
 admins_only = role_required(Role.ADMIN)
@@ -73,35 +75,53 @@ def pattern_text(mask: int) -> str:
 # Cases awaiting allocation
 
 
+WAITING_PAGE_SIZE = 50
+PROPOSALS_SHOWN = 5
+
+
+def _waiting_filter(form: forms.WaitingFilterForm) -> waiting.WaitingFilter:
+    """The filters the form asks for; none when it is empty or invalid (its errors are then shown)."""
+    if not request.args or not form.validate():
+        return waiting.WaitingFilter()
+    return waiting.WaitingFilter(
+        district=form.district.data or None, waited_days=form.waited.data, overdue=bool(form.overdue.data),
+        sensitive=form.yes_no(form.sensitive.data), needs_recorded=form.yes_no(form.needs.data),
+        offered=form.yes_no(form.offered.data),
+    )
+
+
+def _open_proposals() -> tuple[list[AllocationProposal], int]:
+    """The newest open proposals (at most PROPOSALS_SHOWN) and how many are open, in one statement."""
+    rows = db.session.execute(
+        select(AllocationProposal, func.count().over())
+        .where(AllocationProposal.status == ProposalStatus.OPEN)
+        .order_by(AllocationProposal.created_at.desc(), AllocationProposal.id.desc()).limit(PROPOSALS_SHOWN)
+    ).all()
+    return [proposal for proposal, _count in rows], (rows[0][1] if rows else 0)
+
+
 @bp.route("/")
 @coordinators_only
 def index():
-    # Every case awaiting allocation, offered or not: list_waiting_cases leaves out those with live offers.
-    cases = list(db.session.scalars(
-        select(Case).where(Case.status == CaseStatus.AWAITING_ALLOCATION).order_by(Case.received_on, Case.id)
-    ))
-    ids = [case.id for case in cases]
-    recorded = set(db.session.scalars(select(CaseNeeds.case_id).where(CaseNeeds.case_id.in_(ids)))) if ids else set()
-    offers: dict[int, list[AllocationOffer]] = {case_id: [] for case_id in ids}
-    if ids:
-        for offer in db.session.scalars(
-            select(AllocationOffer)
-            .where(AllocationOffer.case_id.in_(ids), AllocationOffer.status.in_(LIVE_OFFER_STATUSES))
-            .options(selectinload(AllocationOffer.user)).order_by(AllocationOffer.role, AllocationOffer.id)
-        ):
-            offers[offer.case_id].append(offer)
-    waiting_since = dict(db.session.execute(
-        select(CaseStatusChange.case_id, func.max(CaseStatusChange.changed_at))
-        .where(CaseStatusChange.case_id.in_(ids), CaseStatusChange.to_status == CaseStatus.AWAITING_ALLOCATION)
-        .group_by(CaseStatusChange.case_id)
-    ).all()) if ids else {}
-    proposals = list(db.session.scalars(
-        select(AllocationProposal).where(AllocationProposal.status == ProposalStatus.OPEN)
-        .order_by(AllocationProposal.created_at.desc())
-    ))
+    """Every case awaiting allocation, offered or not (the bulk proposal leaves out those with live
+    offers), a page at a time. A fixed number of statements, however many cases wait."""
+    today = clock.today()
+    form = forms.WaitingFilterForm(request.args)
+    districts = waiting.waiting_districts(db.session)
+    form.district.choices = [SelectChoice("", "Any district")] + [
+        SelectChoice(name, f"{name} ({count})") for name, count in districts
+    ]
+    filters = _waiting_filter(form)
+    result = waiting.waiting_page(db.session, filters, today=today, page=page_arg(), per_page=WAITING_PAGE_SIZE)
+    query = {key: value for key, value in request.args.items(multi=False) if key in form._fields and key != "submit"}
+    if not filters.narrowed:
+        query = {}  # invalid filters are not carried to other pages
+    proposals, open_proposals = _open_proposals()
     return render_template(
-        "allocation/index.html", title="Cases awaiting allocation", cases=cases, recorded=recorded, offers=offers,
-        proposals=proposals, waiting_since={key: clock.to_london(at).date() for key, at in waiting_since.items()},
+        "allocation/index.html", title="Cases awaiting allocation", filter_form=form, filters=filters, query=query,
+        result=result, summary=waiting.waiting_summary(db.session, today=today), today=today,
+        proposals=proposals, open_proposals=open_proposals,
+        pagination=pagination(result.window, "allocation.index", query, label="Pages of waiting cases"),
     )
 
 
@@ -264,12 +284,45 @@ def propose():
     return redirect(url_for("allocation.proposal", proposal_id=proposal.id))
 
 
+PROPOSAL_PAGE_SIZE = 50
+VIEW_LABELS = {
+    proposals.ProposalView.ALL: "Every proposed case", proposals.ProposalView.PROPOSED: "Still to decide",
+    proposals.ProposalView.CONFIRMED: "Confirmed", proposals.ProposalView.DISCARDED: "Discarded",
+    proposals.ProposalView.UNSTAFFED: "Cases it could not staff",
+}
+
+
+def _shown() -> tuple[proposals.ProposalView, int]:
+    """The view and page of a proposal that the query string asks for (the review page's, and the
+    decision buttons' so that deciding returns to the same place)."""
+    return proposals.ProposalView.read(request.args.get("show")), page_arg()
+
+
+def _view_args(show: proposals.ProposalView, page: int = 1) -> dict:
+    """The query string of a view and page of a proposal (empty for the first page of every case)."""
+    args = {} if show is proposals.ProposalView.ALL else {"show": show.value}
+    return args | ({"page": page} if page > 1 else {})
+
+
 def _render_proposal(proposal: AllocationProposal, *, problems: list[str] | None = None, status: int = 200):
+    """The review page: one view of the proposal a page at a time, with each view's count. A fixed
+    number of statements, however many cases the proposal holds."""
+    show, page = _shown()
+    counts = proposals.view_counts(db.session, proposal)
+    if show is proposals.ProposalView.UNSTAFFED:
+        result = proposals.unstaffed_page(db.session, proposal, total=counts[show], page=page,
+                                          per_page=PROPOSAL_PAGE_SIZE)
+    else:
+        result = proposals.items_page(db.session, proposal, status=show.status, total=counts[show], page=page,
+                                      per_page=PROPOSAL_PAGE_SIZE)
     title = f"Proposal of {clock.to_london(proposal.created_at):%-d %B %Y}"
     return render_template(
         "allocation/proposal.html", title=f"Error: {title}" if problems else title, heading=title,
-        proposal=proposal, unstaffed=bulk.unstaffed_cases(db.session, proposal), button=forms.ButtonForm(),
-        problems=problems or [],
+        proposal=proposal, show=show, views=[(view, VIEW_LABELS[view], counts[view]) for view in VIEW_LABELS],
+        view_label=VIEW_LABELS[show], result=result, here=_view_args(show, result.window.page),
+        pagination=pagination(result.window, "allocation.proposal", _view_args(show), label="Pages of the proposal",
+                              proposal_id=proposal.id),
+        button=forms.ButtonForm(), problems=problems or [],
     ), status
 
 
@@ -289,8 +342,11 @@ def proposal(proposal_id: int):
 @bp.route("/proposals/<int:proposal_id>/items/<int:item_id>/<any(confirm, discard):decision>", methods=["POST"])
 @coordinators_only
 def decide_item(proposal_id: int, item_id: int, decision: str):
+    """Confirm or discard one case of the proposal, then back to the same view and page of it."""
     found = _get_proposal(proposal_id)
-    item = next((entry for entry in found.items if entry.id == item_id), None)
+    item = db.session.scalar(
+        select(ProposalItem).where(ProposalItem.id == item_id, ProposalItem.proposal_id == found.id)
+    )
     if item is None:
         abort(404)
     form = forms.ButtonForm()
@@ -309,7 +365,7 @@ def decide_item(proposal_id: int, item_id: int, decision: str):
         db.session.commit()
         done = "offered to the proposed facilitators" if decision == "confirm" else "taken out of the proposal"
         flash(f"Case {reference} {done}", "success")
-    return redirect(url_for("allocation.proposal", proposal_id=proposal_id))
+    return redirect(url_for("allocation.proposal", proposal_id=proposal_id, **_view_args(*_shown())))
 
 
 # ---------------------------------------------------------------------------------------------
