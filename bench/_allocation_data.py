@@ -1,18 +1,21 @@
 """The allocation bench's data: volunteers with everything eligibility reads, and open cases.
 
-`load(engine, volunteers=20_000, cases=5_000)` fills an empty database (tables already created) in
-one transaction with Core `insert()`s, then runs VACUUM ANALYZE. What it makes, from a fixed seed:
+`load(engine, volunteers=20_000, cases=10_000, waiting=5_000)` fills an empty database (tables already
+created) in one transaction with Core `insert()`s, then runs VACUUM ANALYZE. What it makes, from a
+fixed seed:
 
-- one coordinator; `volunteers` volunteers, about 75% active (the rest vetting, training, paused or
-  left), a few accounts deactivated; districts among 25, a random weekly availability (weekday
-  daytimes likelier than evenings and weekends), case limits 1–4, 30% new, 50% experienced and 20%
-  trained for sensitive cases, some speaking a second language, a few pauses;
+- one coordinator (signing in with `PASSWORD`); `volunteers` volunteers, about 75% active (the rest
+  vetting, training, paused or left), a few accounts deactivated; districts among 25, a random weekly
+  availability (weekday daytimes likelier than evenings and weekends), case limits 1–4, 30% new, 50%
+  experienced and 20% trained for sensitive cases, some speaking a second language, a few pauses;
 - police vetting and references for everyone past vetting (about 3% with police vetting lapsed),
   completed training enrolments for everyone past training;
 - absences for about 5% of the active volunteers and declared conflicts for about 2%;
-- `cases` open cases with two parties each: a fifth awaiting allocation with their needs recorded and
-  nobody offered yet, 1.2% more awaiting allocation with a live offer out, the rest allocated with
-  1–2 current allocations each, none over any volunteer's case limit.
+- `cases` open cases with two parties each: `waiting` of them (by default a fifth) awaiting allocation
+  with nobody offered yet, two thirds of those with their needs recorded and a third without (so the
+  bulk proposal works out their defaults, as it must for cases a coordinator has not looked at yet);
+  1.2% more awaiting allocation with a live offer out; the rest allocated with 1–2 current
+  allocations each, none over any volunteer's case limit.
 
 Imported by bench/allocation.py; running this file on its own does nothing.
 """
@@ -40,6 +43,7 @@ from portal.cases.models import (
 )
 from portal.cases.services import first_contact_due_on, format_reference
 from portal.core.accounts import Role, User, UserRole
+from portal.core.passwords import hash_password
 from portal.training.models import Cohort, Course, Enrolment, EnrolmentStatus
 from portal.volunteers.profiles import availability
 from portal.volunteers.profiles.models import (
@@ -56,8 +60,11 @@ from portal.volunteers.vetting.rules import add_months
 TODAY = dt.date(2026, 11, 23)
 NOW = dt.datetime(2026, 11, 23, 10, 0, tzinfo=dt.UTC)
 COORDINATOR_ID = 1
-WAITING_SHARE = 0.2     # awaiting allocation with nobody offered yet: the bulk proposal's 1,000 at full volume
+WAITING_SHARE = 0.2     # awaiting allocation with nobody offered yet, unless `waiting` says how many
+NO_NEEDS_EVERY = 3      # every third waiting case has no needs recorded
 OFFERED_SHARE = 0.012   # awaiting allocation with a live offer out (not in the bulk proposal)
+PASSWORD = "bench-password-kettle-42"
+COORDINATOR_EMAIL = "bench-coordinator@example.org"
 DISTRICTS = [
     "Ashford", "Canterbury", "Dartford", "Dover", "Folkestone and Hythe", "Gravesham", "Maidstone",
     "Medway", "Sevenoaks", "Swale", "Thanet", "Tonbridge and Malling", "Tunbridge Wells", "Basildon",
@@ -95,11 +102,16 @@ def _insert(connection: Connection, model, rows: list[dict]) -> None:
     print(f"  {model.__tablename__}: {len(rows):,} rows in {time.perf_counter() - begun:.1f} s", flush=True)
 
 
-def load(engine: Engine, *, volunteers: int, cases: int) -> list[int]:
+def load(engine: Engine, *, volunteers: int, cases: int, waiting: int | None = None) -> list[int]:
     """Load the data (see the module docstring); returns the ids of the waiting cases."""
     rng = random.Random(2026)
-    users = [dict(id=COORDINATOR_ID, email="bench-coordinator@example.org", name="Bench Coordinator",
-                  password_hash=None, is_deactivated=False, created_at=NOW)]
+    waiting = int(cases * WAITING_SHARE) if waiting is None else waiting
+    offered_until = waiting + int(cases * OFFERED_SHARE)
+    if offered_until > cases:
+        raise ValueError(f"{cases:,} open cases cannot hold {waiting:,} waiting and"
+                         f" {offered_until - waiting:,} offered")
+    users = [dict(id=COORDINATOR_ID, email=COORDINATOR_EMAIL, name="Bench Coordinator",
+                  password_hash=hash_password(PASSWORD), is_deactivated=False, created_at=NOW)]
     roles = [dict(user_id=COORDINATOR_ID, role=Role.COORDINATOR, granted_at=NOW)]
     volunteer_rows, checks, enrolments, absences, conflicts = [], [], [], [], []
     statuses = rng.choices(list(STATUS_MIX), weights=list(STATUS_MIX.values()), k=volunteers)
@@ -177,9 +189,9 @@ def load(engine: Engine, *, volunteers: int, cases: int) -> list[int]:
 
     for case_id in range(1, cases + 1):
         received = TODAY - dt.timedelta(days=rng.randint(5, 200))
-        offered = cases * WAITING_SHARE < case_id <= cases * (WAITING_SHARE + OFFERED_SHARE)
-        waiting = case_id <= cases * WAITING_SHARE or offered
-        status = CaseStatus.AWAITING_ALLOCATION if waiting else rng.choice(WORKING_STATUSES)
+        offered = waiting < case_id <= offered_until
+        is_waiting = case_id <= waiting or offered
+        status = CaseStatus.AWAITING_ALLOCATION if is_waiting else rng.choice(WORKING_STATUSES)
         district = rng.choice(DISTRICTS)
         sensitive = rng.random() < 0.12
         case_rows.append(dict(
@@ -196,16 +208,18 @@ def load(engine: Engine, *, volunteers: int, cases: int) -> list[int]:
                 address=f"{rng.randint(1, 200)} High Street, {district}",
                 interpreter_language=rng.choice(LANGUAGES) if rng.random() < 0.05 else None, created_at=NOW,
             ))
-        if waiting:
+        if is_waiting:
             waiting_ids.append(case_id)
             starts = TODAY + dt.timedelta(days=rng.randint(3, 30))
-            needs_rows.append(dict(
+            needs = dict(
                 case_id=case_id, meeting_mask=_random_mask(rng) | _random_mask(rng),
                 languages=[rng.choice(LANGUAGES)] if rng.random() < 0.1 else [], is_complex=rng.random() < 0.05,
                 expected_hours=rng.choice([10, 20, 30]), facilitators_needed=1 if rng.random() < 0.15 else 2,
                 expected_start_on=starts, expected_end_on=starts + dt.timedelta(weeks=rng.randint(4, 12)),
                 updated_at=NOW, updated_by_id=COORDINATOR_ID,
-            ))
+            )
+            if case_id % NO_NEEDS_EVERY:  # drawn for every case, so the other cases are as before
+                needs_rows.append(needs)
             if offered:
                 offer_rows.append(dict(
                     case_id=case_id, user_id=take_place(), role=AllocationRole.LEAD, status=OfferStatus.OFFERED,
