@@ -10,15 +10,17 @@ import statistics
 from collections.abc import Iterable
 from dataclasses import dataclass
 
-from sqlalchemy import func, select
+from sqlalchemy import case, func, or_, select
 from sqlalchemy.orm import Session, selectinload
 
 from portal.core.accounts import Role, User, UserRole
 from portal.core.clock import LONDON
 from portal.core.errors import NotFound
+from portal.core.paging import Page, PageWindow
 from portal.training import services, signals
 from portal.training.models import (
     LIVE_STATUSES,
+    Attendance,
     Cohort,
     CohortDay,
     CohortTrainer,
@@ -85,6 +87,64 @@ def list_cohorts(session: Session, *, trainer_id: int | None = None, course_id: 
     return _cohort_order(list(session.scalars(query).unique()))
 
 
+def _first_day():
+    return (select(CohortDay.cohort_id, func.min(CohortDay.starts_at).label("starts_at"))
+            .group_by(CohortDay.cohort_id).subquery("first_day"))
+
+
+def _with_table_parts(query):
+    """What a cohort table shows, loaded in a fixed number of statements: course, days, trainers."""
+    return query.options(selectinload(Cohort.course), selectinload(Cohort.days),
+                         selectinload(Cohort.trainer_links).selectinload(CohortTrainer.user))
+
+
+def cohorts_page(
+    session: Session, *, page: int, per_page: int, course_id: int | None = None, trainer_id: int | None = None,
+    newest_first: bool = False,
+) -> Page[Cohort]:
+    """One page of cohorts (of one course, or one trainer's, or all) by their first day (cohorts without
+    days last), or newest first; five statements however many cohorts. A page past the end gives the last."""
+    conditions = []
+    if course_id is not None:
+        conditions.append(Cohort.course_id == course_id)
+    if trainer_id is not None:
+        conditions.append(Cohort.id.in_(select(CohortTrainer.cohort_id).where(CohortTrainer.user_id == trainer_id)))
+    total = session.scalar(select(func.count(Cohort.id)).where(*conditions)) or 0
+    window = PageWindow.of(total, page, per_page)
+    first = _first_day()
+    undated = case((first.c.starts_at.is_(None), 1), else_=0)
+    order = ((undated, first.c.starts_at.desc(), Cohort.id.desc()) if newest_first
+             else (undated, first.c.starts_at, Cohort.id))
+    cohorts = session.scalars(_with_table_parts(
+        select(Cohort).outerjoin(first, first.c.cohort_id == Cohort.id).where(*conditions)
+        .order_by(*order).offset(window.offset).limit(window.per_page)
+    )).all()
+    return Page(list(cohorts), window)
+
+
+def list_open_cohorts_soonest(session: Session, *, now: dt.datetime, limit: int) -> list[Cohort]:
+    """The `limit` soonest cohorts a volunteer could join (as `list_open_cohorts`), in four statements."""
+    first = _first_day()
+    return list(session.scalars(_with_table_parts(
+        select(Cohort).join(first, first.c.cohort_id == Cohort.id)
+        .where(Cohort.cancelled_at.is_(None), first.c.starts_at > now)
+        .order_by(first.c.starts_at, Cohort.id).limit(limit)
+    )))
+
+
+def places_left_of(session: Session, cohorts: Iterable[Cohort]) -> dict[int, int]:
+    """Places left on each of these cohorts by id, in one statement."""
+    cohorts = list(cohorts)
+    if not cohorts:
+        return {}
+    taken = dict(session.execute(
+        select(Enrolment.cohort_id, func.count(Enrolment.id))
+        .where(Enrolment.cohort_id.in_([c.id for c in cohorts]), Enrolment.status == EnrolmentStatus.ENROLLED)
+        .group_by(Enrolment.cohort_id)
+    ).all())
+    return {c.id: max(c.capacity - taken.get(c.id, 0), 0) for c in cohorts}
+
+
 def list_open_cohorts(session: Session, *, now: dt.datetime) -> list[Cohort]:
     """Cohorts a volunteer could join today: not cancelled and not yet started (full ones too: waiting list)."""
     cohorts = session.scalars(
@@ -113,12 +173,31 @@ def list_trainers(session: Session) -> list[User]:
     return [user for user in users if not user.is_deactivated]
 
 
-def list_enrollable_volunteers(session: Session) -> list[User]:
-    """People with an offer who are still in vetting or training (whom a coordinator may enrol), by name."""
-    volunteers = session.scalars(
-        select(Volunteer).where(Volunteer.status.in_(services.ENROLLABLE_VOLUNTEER_STATUSES))
+@dataclass(frozen=True)
+class EnrollablePerson:
+    user_id: int
+    name: str
+    email: str
+
+
+def search_enrollable_volunteers(
+    session: Session, cohort_id: int, search: str, *, limit: int
+) -> tuple[list[EnrollablePerson], bool]:
+    """Up to `limit` people whose name or e-mail address contains `search` (any case) and whom a
+    coordinator may enrol on the cohort: an offer, still in vetting or training, an active account, and
+    no place or waiting-list place on it already. By name; with True when more match. One statement."""
+    live_here = select(Enrolment.user_id).where(Enrolment.cohort_id == cohort_id,
+                                               Enrolment.status.in_(LIVE_STATUSES))
+    rows = session.execute(
+        select(User.id, User.name, User.email)
+        .join(Volunteer, Volunteer.user_id == User.id)
+        .where(Volunteer.status.in_(services.ENROLLABLE_VOLUNTEER_STATUSES), User.is_deactivated.is_(False),
+               User.id.not_in(live_here),
+               or_(User.name.icontains(search, autoescape=True), User.email.icontains(search, autoescape=True)))
+        .order_by(func.lower(User.name), User.id)
+        .limit(limit + 1)
     ).all()
-    return sorted((v.user for v in volunteers if not v.user.is_deactivated), key=lambda u: (u.name.casefold(), u.id))
+    return [EnrollablePerson(*row) for row in rows[:limit]], len(rows) > limit
 
 
 def places_left(session: Session, cohort: Cohort) -> int:
@@ -138,15 +217,28 @@ class Roster:
         return self.enrolled + self.completed
 
 
-def cohort_roster(session: Session, cohort: Cohort) -> Roster:
-    """The cohort's people by status (waiting list in order), and make-up visitors from other cohorts."""
-    by_name = sorted(cohort.enrolments, key=lambda e: (e.user.name.casefold(), e.id))
-    waiting = sorted((e for e in cohort.enrolments if e.status is EnrolmentStatus.WAITING),
+def cohort_enrolments(session: Session, cohort: Cohort) -> list[Enrolment]:
+    """Every enrolment of the cohort with its person, in two statements (a cohort holds at most its
+    capacity, its waiting list and those who withdrew)."""
+    return list(session.scalars(
+        select(Enrolment).where(Enrolment.cohort_id == cohort.id).options(selectinload(Enrolment.user))
+        .order_by(Enrolment.id)
+    ))
+
+
+def cohort_roster(session: Session, cohort: Cohort, enrolments: list[Enrolment] | None = None) -> Roster:
+    """The cohort's people by status (waiting list in order), and make-up visitors from other cohorts;
+    a fixed number of statements however many people."""
+    enrolments = cohort_enrolments(session, cohort) if enrolments is None else enrolments
+    by_name = sorted(enrolments, key=lambda e: (e.user.name.casefold(), e.id))
+    waiting = sorted((e for e in enrolments if e.status is EnrolmentStatus.WAITING),
                      key=lambda e: (e.waiting_since or e.created_at, e.id))
     make_ups = list(session.scalars(
         select(MakeUpBooking).join(CohortDay).where(
             CohortDay.cohort_id == cohort.id, MakeUpBooking.cancelled_at.is_(None)
         ).order_by(CohortDay.day_number, MakeUpBooking.id)
+        .options(selectinload(MakeUpBooking.enrolment).options(selectinload(Enrolment.user),
+                                                                selectinload(Enrolment.cohort)))
     ))
     return Roster(
         enrolled=[e for e in by_name if e.status is EnrolmentStatus.ENROLLED],
@@ -166,10 +258,14 @@ class RegisterRow:
 
 
 def register_rows(session: Session, day: CohortDay) -> list[RegisterRow]:
-    """One row per person on the day's register, with what has been recorded so far."""
+    """One row per person on the day's register, with what has been recorded so far; a fixed number of
+    statements however many people."""
     rows = []
-    for enrolment in services.register_enrolments(session, day):
-        attendance = next((a for a in enrolment.attendances if a.cohort_day_id == day.id), None)
+    enrolments = services.register_enrolments(session, day)
+    recorded = {a.enrolment_id: a for a in session.scalars(select(Attendance).where(
+        Attendance.cohort_day_id == day.id, Attendance.enrolment_id.in_([e.id for e in enrolments])))}
+    for enrolment in enrolments:
+        attendance = recorded.get(enrolment.id)
         rows.append(RegisterRow(
             enrolment=enrolment,
             mark=attendance.mark.value if attendance else None,
@@ -179,13 +275,22 @@ def register_rows(session: Session, day: CohortDay) -> list[RegisterRow]:
     return rows
 
 
+def assessment_outcomes(session: Session, cohort: Cohort, enrolments: list[Enrolment]) -> dict[int, str | None]:
+    """"passed", "referred", "failed" or None for each enrolment, as training.coursework answers (worst
+    answer wins)."""
+    replies = [reply for _receiver, reply in signals.assessment_outcome_requested.send(
+        cohort, session=session, enrolments=enrolments)]
+    found: dict[int, str | None] = {}
+    for enrolment in enrolments:
+        answers = {reply.get(enrolment.id) for reply in replies}
+        found[enrolment.id] = next((outcome for outcome in ("failed", "referred", "passed") if outcome in answers),
+                                   None)
+    return found
+
+
 def assessment_outcome(session: Session, enrolment: Enrolment) -> str | None:
-    """"passed", "referred", "failed" or None, as training.coursework answers (worst answer wins)."""
-    answers = {reply for _receiver, reply in signals.assessment_outcome_requested.send(enrolment, session=session)}
-    for outcome in ("failed", "referred", "passed"):
-        if outcome in answers:
-            return outcome
-    return None
+    """One enrolment's `assessment_outcomes`."""
+    return assessment_outcomes(session, enrolment.cohort, [enrolment])[enrolment.id]
 
 
 @dataclass(frozen=True)
@@ -214,16 +319,23 @@ def cohort_report(session: Session, cohort: Cohort) -> CohortReport:
     """Per-cohort figures: people who held a place, attended all four days (make-up days count), passed
     and were referred (as the coursework package answers), completed, the completion rate, and days from
     the last course day to becoming an active volunteer."""
-    holders = [e for e in cohort.enrolments if e.status in (EnrolmentStatus.ENROLLED, EnrolmentStatus.COMPLETED)]
-    attended_all = sum(1 for e in holders if all(p.attended for p in services.day_progress(session, e)))
-    outcomes = [assessment_outcome(session, e) for e in holders]
+    enrolments = cohort_enrolments(session, cohort)
+    holders = [e for e in enrolments if e.status in (EnrolmentStatus.ENROLLED, EnrolmentStatus.COMPLETED)]
+    progress = services.day_progress_of(session, holders)
+    attended_all = sum(1 for e in holders if all(p.attended for p in progress[e.id]))
+    standing = assessment_outcomes(session, cohort, holders)
+    outcomes = [standing[e.id] for e in holders]
     completed = [e for e in holders if e.status is EnrolmentStatus.COMPLETED]
     last_day = cohort.ends_at.astimezone(LONDON).date() if cohort.ends_at else None
+    became_active_at = dict(session.execute(
+        select(Volunteer.user_id, Volunteer.status_changed_at)
+        .where(Volunteer.user_id.in_([e.user_id for e in completed]), Volunteer.status == VolunteerStatus.ACTIVE)
+    ).all()) if completed else {}
     days_to_active = []
     for enrolment in completed:
-        volunteer = session.scalar(select(Volunteer).where(Volunteer.user_id == enrolment.user_id))
-        if volunteer is not None and volunteer.status is VolunteerStatus.ACTIVE and last_day is not None:
-            became_active = volunteer.status_changed_at.astimezone(LONDON).date()
+        active_at = became_active_at.get(enrolment.user_id)
+        if active_at is not None and last_day is not None:
+            became_active = active_at.astimezone(LONDON).date()
             days_to_active.append(max((became_active - last_day).days, 0))
     return CohortReport(
         cohort=cohort,
@@ -233,20 +345,24 @@ def cohort_report(session: Session, cohort: Cohort) -> CohortReport:
                    if outcome == "passed" or (outcome is None and e.status is EnrolmentStatus.COMPLETED)),
         referred=outcomes.count("referred"),
         completed=len(completed),
-        withdrawn=sum(1 for e in cohort.enrolments if e.status is EnrolmentStatus.WITHDRAWN),
-        waiting=sum(1 for e in cohort.enrolments if e.status is EnrolmentStatus.WAITING),
+        withdrawn=sum(1 for e in enrolments if e.status is EnrolmentStatus.WITHDRAWN),
+        waiting=sum(1 for e in enrolments if e.status is EnrolmentStatus.WAITING),
         active=len(days_to_active),
         days_to_active=days_to_active,
     )
 
 
-def needing_make_up(session: Session, cohort: Cohort) -> list[tuple[Enrolment, list[int]]]:
-    """Enrolled people of the cohort who missed a day, with the day numbers still to make up."""
+def needing_make_up(
+    session: Session, cohort: Cohort, enrolments: list[Enrolment] | None = None
+) -> list[tuple[Enrolment, list[int]]]:
+    """Enrolled people of the cohort who missed a day, with the day numbers still to make up; a fixed
+    number of statements however many people."""
+    enrolments = cohort_enrolments(session, cohort) if enrolments is None else enrolments
+    enrolled = [e for e in enrolments if e.status is EnrolmentStatus.ENROLLED]
+    progress = services.day_progress_of(session, enrolled)
     result = []
-    for enrolment in cohort.enrolments:
-        if enrolment.status is not EnrolmentStatus.ENROLLED:
-            continue
-        missing = [p.day_number for p in services.day_progress(session, enrolment) if p.needs_make_up]
+    for enrolment in enrolled:
+        missing = [p.day_number for p in progress[enrolment.id] if p.needs_make_up]
         if missing:
             result.append((enrolment, missing))
     return result

@@ -13,7 +13,7 @@ from dataclasses import dataclass
 
 from sqlalchemy import func, select
 from sqlalchemy.exc import IntegrityError
-from sqlalchemy.orm import Session
+from sqlalchemy.orm import Session, selectinload
 
 from portal.core import audit, outbox
 from portal.core.accounts import Role, User
@@ -33,6 +33,7 @@ from portal.training.models import (
     ATTENDED_MARKS,
     COURSE_DAYS,
     LIVE_STATUSES,
+    PLACE_STATUSES,
     Attendance,
     AttendanceMark,
     Cohort,
@@ -721,8 +722,13 @@ class Mark:
 def register_enrolments(session: Session, day: CohortDay) -> list[Enrolment]:
     """Everyone on the register of a day: the cohort's enrolled (and completed) volunteers, and those
     booked onto this day as a make-up day, by name."""
-    own = [e for e in day.cohort.enrolments if e.status in (EnrolmentStatus.ENROLLED, EnrolmentStatus.COMPLETED)]
-    make_ups = [booking.enrolment for booking in _make_ups_onto(session, [day.id])]
+    # With what the register shows of each person, so the page runs the same statements however many.
+    shown = (selectinload(Enrolment.user), selectinload(Enrolment.cohort))
+    own = list(session.scalars(select(Enrolment).where(
+        Enrolment.cohort_id == day.cohort_id, Enrolment.status.in_(PLACE_STATUSES)).options(*shown)))
+    make_ups = [booking.enrolment for booking in session.scalars(
+        select(MakeUpBooking).where(MakeUpBooking.cohort_day_id == day.id, MakeUpBooking.cancelled_at.is_(None))
+        .options(selectinload(MakeUpBooking.enrolment).options(*shown)))]
     return sorted({e.id: e for e in own + make_ups}.values(), key=lambda e: (e.user.name.casefold(), e.id))
 
 
@@ -802,9 +808,34 @@ class DayProgress:
 
 def day_progress(session: Session, enrolment: Enrolment) -> list[DayProgress]:
     """Day by day: attended (on the day or on a make-up day), or missed and needing a make-up day."""
-    attendances = list(session.scalars(select(Attendance).where(Attendance.enrolment_id == enrolment.id)))
+    return day_progress_of(session, [enrolment])[enrolment.id]
+
+
+def day_progress_of(session: Session, enrolments: Sequence[Enrolment]) -> dict[int, list[DayProgress]]:
+    """`day_progress` for each of these enrolments by id, in three statements however many there are
+    (their attendances with the days marked, and their make-up bookings); their cohorts' days are read
+    through `enrolment.cohort`, so load those first when the enrolments span many cohorts."""
+    ids = [enrolment.id for enrolment in enrolments]
+    if not ids:
+        return {}
+    attendances: dict[int, list[Attendance]] = {enrolment_id: [] for enrolment_id in ids}
+    for attendance in session.scalars(
+        select(Attendance).where(Attendance.enrolment_id.in_(ids)).options(selectinload(Attendance.day))
+        .order_by(Attendance.id)
+    ):
+        attendances[attendance.enrolment_id].append(attendance)
+    make_ups: dict[int, list[MakeUpBooking]] = {enrolment_id: [] for enrolment_id in ids}
+    for booking in session.scalars(
+        select(MakeUpBooking).where(MakeUpBooking.enrolment_id.in_(ids)).order_by(MakeUpBooking.id)
+    ):
+        make_ups[booking.enrolment_id].append(booking)
+    return {enrolment.id: _progress(enrolment, attendances[enrolment.id], make_ups[enrolment.id])
+            for enrolment in enrolments}
+
+
+def _progress(enrolment: Enrolment, attendances: list[Attendance], make_ups: list[MakeUpBooking]) -> list[DayProgress]:
     own_day_ids = {day.id: day.day_number for day in enrolment.cohort.days}
-    live_make_ups = {b.day_number: b for b in enrolment.make_ups if b.cancelled_at is None}
+    live_make_ups = {b.day_number: b for b in make_ups if b.cancelled_at is None}
     progress: list[DayProgress] = []
     for number in range(1, COURSE_DAYS + 1):
         own = next((a for a in attendances if own_day_ids.get(a.cohort_day_id) == number), None)
@@ -821,19 +852,25 @@ def day_progress(session: Session, enrolment: Enrolment) -> list[DayProgress]:
     return progress
 
 
-def make_up_options(session: Session, enrolment: Enrolment, day_number: int, *, now: dt.datetime) -> list[CohortDay]:
-    """Day `day_number` of later cohorts of the same course that have not started and are not cancelled."""
+def make_up_options(
+    session: Session, enrolment: Enrolment, day_number: int, *, now: dt.datetime, limit: int | None = None
+) -> list[CohortDay]:
+    """Day `day_number` of later cohorts of the same course that have not started and are not cancelled,
+    soonest first (at most `limit`), with their cohorts."""
     own_day = enrolment.cohort.day(day_number)
     after = own_day.starts_at if own_day else now
-    return list(session.scalars(
+    query = (
         select(CohortDay).join(Cohort).where(
             Cohort.course_id == enrolment.cohort.course_id,
             Cohort.id != enrolment.cohort_id,
             Cohort.cancelled_at.is_(None),
             CohortDay.day_number == day_number,
             CohortDay.starts_at > max(after, now),
-        ).order_by(CohortDay.starts_at)
-    ))
+        ).options(selectinload(CohortDay.cohort)).order_by(CohortDay.starts_at, CohortDay.id)
+    )
+    if limit is not None:
+        query = query.limit(limit)
+    return list(session.scalars(query))
 
 
 def book_make_up(

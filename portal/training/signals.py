@@ -39,11 +39,12 @@ course_completed = _signals.signal(
 
 assessment_outcome_requested = _signals.signal(
     "assessment-outcome-requested",
-    doc="""Asked by the cohort report for each enrolment: how its assessment stands. Read only.
+    doc="""Asked by the cohort report, once for all the enrolments it counts: how each one's assessment
+    stands. Read only; a receiver answers in a fixed number of statements, however many enrolments.
 
-    *sender*: the Enrolment. kwargs: session (Session).
-    A receiver returns one of the strings "passed" (coursework and practical both passed), "referred"
-    (the latest coursework or practical outcome is refer: a resubmission or re-observation is due),
-    "failed", or None when nothing has been marked yet. The report counts "passed" and "referred";
-    when several receivers answer, "failed" beats "referred" beats "passed".""",
+    *sender*: the Cohort. kwargs: session (Session), enrolments (list of the cohort's Enrolments).
+    A receiver returns a dict from enrolment id to one of the strings "passed" (coursework and practical
+    both passed), "referred" (the latest coursework or practical outcome is refer: a resubmission or
+    re-observation is due), "failed", or None when nothing has been marked yet. The report counts
+    "passed" and "referred"; when several receivers answer, "failed" beats "referred" beats "passed".""",
 )

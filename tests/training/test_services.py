@@ -596,8 +596,9 @@ def test_cohort_report_counts_attendance_outcomes_completion_and_time_to_active(
     for enrolment in (finisher, uncleared):
         services.complete_enrolment(session, enrolment.id, actor=coordinator, now=finished)
 
-    def coursework_outcome(sender, **kwargs):
-        return "referred" if sender is referred else "passed"
+    def coursework_outcome(sender, *, enrolments, **kwargs):
+        assert sender is cohort
+        return {e.id: "referred" if e is referred else "passed" for e in enrolments}
 
     signals.assessment_outcome_requested.connect(coursework_outcome)
     try:

@@ -18,6 +18,6 @@ def coursework_and_practical_passed(enrolment, *, session, on=None, **_kwargs) -
 
 
 @signals.assessment_outcome_requested.connect
-def assessment_outcome(enrolment, *, session, **_kwargs) -> str | None:
-    """'passed', 'referred', 'failed' or None, for the cohort report."""
-    return services.assessment_standing(session, enrolment)
+def assessment_outcomes(cohort, *, session, enrolments, **_kwargs) -> dict[int, str | None]:
+    """'passed', 'referred', 'failed' or None for each enrolment, for the cohort report."""
+    return services.assessment_standings(session, cohort.id, enrolments)

@@ -8,12 +8,13 @@ import datetime as dt
 from collections.abc import Iterable
 from dataclasses import dataclass, field
 
-from sqlalchemy import or_, select
-from sqlalchemy.orm import Session
+from sqlalchemy import func, or_, select
+from sqlalchemy.orm import Session, selectinload
 
 from portal.core.accounts import User, is_coordinator
 from portal.core.clock import LONDON, add_working_days
 from portal.core.errors import NotFound
+from portal.core.paging import Page, PageWindow
 from portal.training.coursework.models import (
     Assignment,
     Attempt,
@@ -100,18 +101,52 @@ def conflicted_volunteer_ids(session: Session, trainer_id: int) -> frozenset[int
 
 
 def list_conflicts(session: Session, trainer_id: int) -> list[ConflictOfInterest]:
+    """The conflicts this trainer declared, with the volunteers, in two statements."""
     return list(session.scalars(select(ConflictOfInterest).where(ConflictOfInterest.trainer_id == trainer_id)
+                                .options(selectinload(ConflictOfInterest.volunteer))
                                 .order_by(ConflictOfInterest.declared_at)))
 
 
-def list_trainees(session: Session, trainer: User) -> list[User]:
-    """Volunteers with a place on a cohort this person trains (every cohort for a coordinator), by name."""
-    query = select(User).join(Enrolment, Enrolment.user_id == User.id).where(
+def _trainees(trainer: User):
+    query = select(User.id).join(Enrolment, Enrolment.user_id == User.id).where(
         Enrolment.status.in_(PLACE_STATUSES), Enrolment.user_id != trainer.id)
     if not is_coordinator(trainer):
         query = query.join(CohortTrainer, CohortTrainer.cohort_id == Enrolment.cohort_id).where(
             CohortTrainer.user_id == trainer.id)
-    return list(session.scalars(query.distinct().order_by(User.name)))
+    return query
+
+
+def list_trainees(session: Session, trainer: User) -> list[User]:
+    """Volunteers with a place on a cohort this person trains (every cohort for a coordinator), by name."""
+    return list(session.scalars(select(User).where(User.id.in_(_trainees(trainer))).order_by(User.name)))
+
+
+def search_trainees(session: Session, trainer: User, search: str, *, limit: int) -> tuple[list[User], bool]:
+    """Up to `limit` of `list_trainees` whose name or e-mail address contains `search` (any case), leaving
+    out those a conflict is already declared with; with True when more match. One statement."""
+    declared = select(ConflictOfInterest.volunteer_id).where(ConflictOfInterest.trainer_id == trainer.id)
+    found = list(session.scalars(
+        select(User).where(User.id.in_(_trainees(trainer)), User.id.not_in(declared),
+                           or_(User.name.icontains(search, autoescape=True),
+                               User.email.icontains(search, autoescape=True)))
+        .order_by(func.lower(User.name), User.id).limit(limit + 1)))
+    return found[:limit], len(found) > limit
+
+
+def is_trainee(session: Session, trainer: User, user_id: int) -> bool:
+    """True when the person is one of `list_trainees`, in one statement."""
+    return session.scalar(_trainees(trainer).where(User.id == user_id).limit(1)) is not None
+
+
+def latest_practicals(session: Session, enrolment_ids: Iterable[int]) -> dict[int, PracticalAssessment]:
+    """Each enrolment's latest practical assessment (those observed at least once), in one statement."""
+    ids = list(enrolment_ids)
+    latest: dict[int, PracticalAssessment] = {}
+    if ids:
+        for practical in session.scalars(select(PracticalAssessment).where(PracticalAssessment.enrolment_id.in_(ids))
+                                         .order_by(PracticalAssessment.number)):
+            latest[practical.enrolment_id] = practical
+    return latest
 
 
 def latest_practical(session: Session, enrolment_id: int) -> PracticalAssessment | None:
@@ -162,7 +197,8 @@ def _rows(session: Session, assignments: Iterable[Assignment], enrolments: Itera
         return []
     attempts = session.scalars(select(Attempt).where(
         Attempt.assignment_id.in_([a.id for a in assignments]),
-        Attempt.enrolment_id.in_([e.id for e in enrolments])).order_by(Attempt.number))
+        Attempt.enrolment_id.in_([e.id for e in enrolments])).options(selectinload(Attempt.marker))
+        .order_by(Attempt.number))
     by_key: dict[tuple[int, int], list[Attempt]] = {}
     for attempt in attempts:
         by_key.setdefault((attempt.assignment_id, attempt.enrolment_id), []).append(attempt)
@@ -170,10 +206,22 @@ def _rows(session: Session, assignments: Iterable[Assignment], enrolments: Itera
             for assignment in assignments for enrolment in enrolments]
 
 
+def cohort_work_rows(
+    session: Session, assignments: list[Assignment], enrolments: list[Enrolment]
+) -> dict[int, list[WorkRow]]:
+    """`assignment_rows` for each of a cohort's assignments by id, for its `cohort_enrolments`, in one
+    statement."""
+    rows: dict[int, list[WorkRow]] = {assignment.id: [] for assignment in assignments}
+    for row in _rows(session, assignments, enrolments):
+        rows[row.assignment.id].append(row)
+    return rows
+
+
 def assignment_rows(session: Session, assignment: Assignment) -> list[WorkRow]:
     """Every volunteer with a place on the assignment's cohort, by name, with their attempts."""
     enrolments = session.scalars(select(Enrolment).join(User, Enrolment.user_id == User.id).where(
-        Enrolment.cohort_id == assignment.cohort_id, Enrolment.status.in_(PLACE_STATUSES)).order_by(User.name))
+        Enrolment.cohort_id == assignment.cohort_id, Enrolment.status.in_(PLACE_STATUSES))
+        .options(selectinload(Enrolment.user), selectinload(Enrolment.cohort)).order_by(User.name))
     return _rows(session, [assignment], enrolments)
 
 
@@ -220,6 +268,10 @@ def marking_queue(session: Session, user: User, *, now: dt.datetime) -> MarkingQ
         query = query.where(Enrolment.cohort_id.in_(trained or {0}))
     conflicts = conflicted_volunteer_ids(session, user.id)
     queue = MarkingQueue()
+    # The page shows each attempt's assignment, cohort, volunteer and lock holder: loaded together.
+    query = query.options(selectinload(Attempt.assignment), selectinload(Attempt.lock_holder),
+                          selectinload(Attempt.enrolment).options(selectinload(Enrolment.user),
+                                                                  selectinload(Enrolment.cohort)))
     for attempt in session.scalars(query.order_by(Attempt.submitted_at, Attempt.id)):
         if attempt.enrolment.user_id in conflicts:
             continue
@@ -239,15 +291,29 @@ def marking_queue(session: Session, user: User, *, now: dt.datetime) -> MarkingQ
     return queue
 
 
-def list_trained_cohorts(session: Session, user: User) -> list[Cohort]:
-    """Cohorts whose coursework this person manages: those they train, or all for a coordinator."""
+def _trained_cohorts(user: User):
     query = select(Cohort).where(Cohort.cancelled_at.is_(None))
     if not is_coordinator(user):
         query = query.join(CohortTrainer, CohortTrainer.cohort_id == Cohort.id).where(CohortTrainer.user_id == user.id)
-    return list(session.scalars(query.order_by(Cohort.id.desc())))
+    return query
+
+
+def list_trained_cohorts(session: Session, user: User) -> list[Cohort]:
+    """Cohorts whose coursework this person manages: those they train, or all for a coordinator."""
+    return list(session.scalars(_trained_cohorts(user).order_by(Cohort.id.desc())))
+
+
+def trained_cohorts_page(session: Session, user: User, *, page: int, per_page: int) -> Page[Cohort]:
+    """One page of `list_trained_cohorts` (newest first) with their courses, in three statements."""
+    total = session.scalar(select(func.count()).select_from(_trained_cohorts(user).subquery())) or 0
+    window = PageWindow.of(total, page, per_page)
+    cohorts = session.scalars(_trained_cohorts(user).options(selectinload(Cohort.course))
+                              .order_by(Cohort.id.desc()).offset(window.offset).limit(window.per_page))
+    return Page(list(cohorts), window)
 
 
 def cohort_enrolments(session: Session, cohort_id: int) -> list[Enrolment]:
+    """The people holding a place on the cohort, by name, with their accounts (two statements)."""
     return list(session.scalars(select(Enrolment).join(User, Enrolment.user_id == User.id).where(
         Enrolment.cohort_id == cohort_id, Enrolment.status.in_((EnrolmentStatus.ENROLLED, EnrolmentStatus.COMPLETED))
-    ).order_by(User.name)))
+    ).options(selectinload(Enrolment.user)).order_by(User.name)))

@@ -397,6 +397,21 @@ def eligible_markers(session: Session, attempt: Attempt) -> list[User]:
     ]
 
 
+def eligible_markers_of(session: Session, cohort: Cohort, attempts: Sequence[Attempt]) -> dict[int, list[User]]:
+    """`eligible_markers` for each of these attempts at the cohort's work, by attempt id; one statement for
+    the conflicts of interest however many attempts."""
+    trainers = [trainer for trainer in cohort.trainers if trainer.has_role(Role.TRAINER)]
+    volunteer_ids = {attempt.enrolment.user_id for attempt in attempts}
+    conflicts = set(session.execute(
+        select(ConflictOfInterest.trainer_id, ConflictOfInterest.volunteer_id).where(
+            ConflictOfInterest.trainer_id.in_([trainer.id for trainer in trainers]),
+            ConflictOfInterest.volunteer_id.in_(volunteer_ids))
+    ).all()) if trainers and volunteer_ids else set()
+    return {attempt.id: [trainer for trainer in trainers if trainer.id != attempt.enrolment.user_id
+                         and (trainer.id, attempt.enrolment.user_id) not in conflicts]
+            for attempt in attempts}
+
+
 def allocate_work(session: Session, attempt_id: int, marker_id: int, *, actor: User, now: dt.datetime) -> Attempt:
     """Give submitted work to a marker (a trainer of the cohort with no conflict of interest). Work someone holds
     the lock on cannot be moved. Raises MarkingRefused, MarkingLocked, PermissionDenied."""
@@ -835,26 +850,55 @@ def practical_problem(session: Session, enrolment: Enrolment) -> str | None:
 
 def assessment_standing(session: Session, enrolment: Enrolment) -> str | None:
     """'passed', 'referred', 'failed' or None (nothing released or observed yet), for the cohort report."""
-    outcomes: list[Outcome] = []
-    for assignment in queries.list_assignments(session, enrolment.cohort_id):
-        released = session.scalar(
-            select(Attempt).where(Attempt.assignment_id == assignment.id, Attempt.enrolment_id == enrolment.id,
-                                  Attempt.status == M.RELEASED).order_by(Attempt.number.desc()).limit(1)
-        )
-        if released is not None and released.outcome is not None:
-            outcomes.append(released.outcome)
-    practical = queries.latest_practical(session, enrolment.id)
-    if practical is not None:
-        outcomes.append(practical.outcome)
-    if not outcomes:
-        return None
-    if Outcome.FAIL in outcomes:
-        return "failed"
-    if Outcome.REFER in outcomes:
-        return "referred"
-    if not coursework_problems(session, enrolment) and practical_problem(session, enrolment) is None:
-        return "passed"
-    return None
+    return assessment_standings(session, enrolment.cohort_id, [enrolment])[enrolment.id]
+
+
+def assessment_standings(session: Session, cohort_id: int, enrolments: Sequence[Enrolment]) -> dict[int, str | None]:
+    """`assessment_standing` for each of the cohort's `enrolments` by id, in three statements (the cohort's
+    assignments, the enrolments' attempts at them, their practical assessments) however many there are."""
+    ids = [enrolment.id for enrolment in enrolments]
+    if not ids:
+        return {}
+    assignments = queries.list_assignments(session, cohort_id)
+    latest: dict[tuple[int, int], Attempt] = {}
+    released: dict[tuple[int, int], Attempt] = {}
+    if assignments:
+        for attempt in session.scalars(
+            select(Attempt).where(Attempt.enrolment_id.in_(ids),
+                                  Attempt.assignment_id.in_([assignment.id for assignment in assignments]))
+            .order_by(Attempt.number)
+        ):
+            key = (attempt.assignment_id, attempt.enrolment_id)
+            latest[key] = attempt
+            if attempt.status is M.RELEASED:
+                released[key] = attempt
+    practicals: dict[int, PracticalAssessment] = {}
+    for practical in session.scalars(
+        select(PracticalAssessment).where(PracticalAssessment.enrolment_id.in_(ids))
+        .order_by(PracticalAssessment.number)
+    ):
+        practicals[practical.enrolment_id] = practical
+    standings: dict[int, str | None] = {}
+    for enrolment_id in ids:
+        outcomes = [released[key].outcome for key in ((a.id, enrolment_id) for a in assignments)
+                    if key in released and released[key].outcome is not None]
+        practical = practicals.get(enrolment_id)
+        if practical is not None:
+            outcomes.append(practical.outcome)
+        coursework_passed = bool(assignments) and all(
+            (attempt := latest.get((a.id, enrolment_id))) is not None and attempt.status is M.RELEASED
+            and attempt.outcome is Outcome.PASS for a in assignments)
+        if not outcomes:
+            standings[enrolment_id] = None
+        elif Outcome.FAIL in outcomes:
+            standings[enrolment_id] = "failed"
+        elif Outcome.REFER in outcomes:
+            standings[enrolment_id] = "referred"
+        elif coursework_passed and practical is not None and practical.outcome is Outcome.PASS:
+            standings[enrolment_id] = "passed"
+        else:
+            standings[enrolment_id] = None
+    return standings
 
 
 def london_end_of_day(day: dt.date) -> dt.datetime:

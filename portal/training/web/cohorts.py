@@ -8,8 +8,9 @@ from __future__ import annotations
 
 import re
 
-from flask import flash, redirect, render_template, url_for
+from flask import flash, redirect, render_template, request, url_for
 from flask_login import current_user, login_required
+from werkzeug.datastructures import MultiDict
 from wtforms import SelectChoice
 
 from portal.core import clock
@@ -24,6 +25,7 @@ from portal.training.web import forms
 from portal.training.web.blueprint import bp
 from portal.web.decorators import require, role_required
 from portal.web.forms import add_service_problem
+from portal.web.pagination import page_arg, pagination
 
 coordinator_only = role_required(Role.COORDINATOR)
 staff_only = role_required(Role.COORDINATOR, Role.TRAINER)
@@ -75,11 +77,17 @@ def _done(message: str, endpoint: str, **values):
 # Home
 
 
+COHORTS_PAGE_SIZE = 50
+OWN_COHORTS_SHOWN = 50
+OPEN_COHORTS_SHOWN = 50
+
+
 @bp.route("/")
 @login_required
 def index():
-    """What each role needs: coordinators every cohort, trainers theirs, volunteers their enrolments and
-    cohorts they can join."""
+    """What each role needs: coordinators every cohort (50 a page, by first day), trainers their 50 latest,
+    volunteers their enrolments and the 50 soonest cohorts they can join. Statements do not grow with
+    the number of cohorts."""
     now = clock.now()
     coordinator = permissions.can_manage_courses(current_user)
     trainer = current_user.has_role(Role.TRAINER)
@@ -87,6 +95,10 @@ def index():
     require(coordinator or trainer or volunteer, hide=False)
     my_enrolments = queries.list_enrolments_for_user(db.session, current_user.id) if volunteer else []
     live_cohort_ids = {e.cohort_id for e in my_enrolments if e.is_live}
+    all_cohorts = (queries.cohorts_page(db.session, page=page_arg(), per_page=COHORTS_PAGE_SIZE)
+                   if coordinator else None)
+    open_cohorts = ([c for c in queries.list_open_cohorts_soonest(db.session, now=now, limit=OPEN_COHORTS_SHOWN)
+                     if c.id not in live_cohort_ids] if volunteer else [])
     return render_template(
         "training/index.html",
         title="Training",
@@ -94,12 +106,15 @@ def index():
         is_coordinator=coordinator,
         can_see_marking=coursework_permissions.can_see_marking(current_user),
         courses=queries.list_courses(db.session) if coordinator else [],
-        all_cohorts=queries.list_cohorts(db.session) if coordinator else [],
-        my_cohorts=queries.list_cohorts(db.session, trainer_id=current_user.id) if trainer else [],
+        all_cohorts=all_cohorts.rows if all_cohorts else [],
+        all_cohorts_window=all_cohorts.window if all_cohorts else None,
+        pagination=pagination(all_cohorts.window, "training.index", {}, label="Pages of cohorts")
+        if all_cohorts else None,
+        my_cohorts=queries.cohorts_page(db.session, page=1, per_page=OWN_COHORTS_SHOWN, trainer_id=current_user.id,
+                                        newest_first=True).rows if trainer else [],
         my_enrolments=my_enrolments,
-        open_cohorts=[c for c in queries.list_open_cohorts(db.session, now=now) if c.id not in live_cohort_ids]
-        if volunteer else [],
-        places_left=lambda cohort: queries.places_left(db.session, cohort),
+        open_cohorts=open_cohorts,
+        places_left=queries.places_left_of(db.session, open_cohorts),
     )
 
 
@@ -129,9 +144,13 @@ def course_new():
 @bp.route("/courses/<int:course_id>")
 @coordinator_only
 def course_detail(course_id: int):
+    """The course and its cohorts, 50 a page by first day."""
     course = queries.get_course(db.session, course_id)
-    return render_template("training/course.html", course=course, title=course.title,
-                           cohorts=queries.list_cohorts(db.session, course_id=course.id))
+    cohorts = queries.cohorts_page(db.session, page=page_arg(), per_page=COHORTS_PAGE_SIZE, course_id=course.id)
+    return render_template("training/course.html", course=course, title=course.title, cohorts=cohorts.rows,
+                           window=cohorts.window,
+                           pagination=pagination(cohorts.window, "training.course_detail", {}, label="Pages of cohorts",
+                                                 course_id=course.id))
 
 
 @bp.route("/courses/<int:course_id>/edit", methods=["GET", "POST"])
@@ -232,25 +251,42 @@ def cohort_cancel(cohort_id: int):
     return render_template("training/cancel.html", cohort=cohort, form=form, title=f"Cancel {cohort.name}")
 
 
-def _cohort_page(cohort: Cohort, *, enrol_form=None, status: int = 200):
+ENROL_MATCHES = 20
+
+
+def _enrol_search(cohort: Cohort, search_form, enrol_form) -> dict:
+    """The "Enrol a volunteer" section: the search, and the people it found as choices (at most
+    ENROL_MATCHES, with whether more match). One statement, only when something was searched for."""
+    search_form.validate()
+    text = "" if search_form.q.errors else " ".join((search_form.q.data or "").split())
+    matches, more = ([], False)
+    if text:
+        matches, more = queries.search_enrollable_volunteers(db.session, cohort.id, text, limit=ENROL_MATCHES)
+    enrol_form.user_id.choices = [SelectChoice(person.user_id, f"{person.name} ({person.email})")
+                                  for person in matches]
+    enrol_form.q.data = text
+    return {"search_form": search_form, "search": text, "matches": matches, "more_matches": more}
+
+
+def _cohort_page(cohort: Cohort, *, enrol_form=None, search: str | None = None, status: int = 200):
     enrol_form = enrol_form or forms.EnrolForm(formdata=None)
-    live = {e.user_id for e in cohort.enrolments if e.is_live}
-    enrol_form.user_id.choices = [SelectChoice("", "Choose a volunteer")] + [
-        SelectChoice(user.id, user.name) for user in queries.list_enrollable_volunteers(db.session)
-        if user.id not in live
-    ]
+    search_form = forms.VolunteerSearchForm(request.args if search is None else MultiDict({"q": search}))
+    can_manage = permissions.can_manage_courses(current_user)
+    enrolments = queries.cohort_enrolments(db.session, cohort)
     return render_template(
-        "training/cohort.html", cohort=cohort, roster=queries.cohort_roster(db.session, cohort),
-        needing_make_up=queries.needing_make_up(db.session, cohort), now=clock.now(),
+        "training/cohort.html", cohort=cohort, roster=queries.cohort_roster(db.session, cohort, enrolments),
+        needing_make_up=queries.needing_make_up(db.session, cohort, enrolments), now=clock.now(),
         places_left=queries.places_left(db.session, cohort), form=enrol_form if enrol_form.errors else None,
-        enrol_form=enrol_form, can_manage=permissions.can_manage_courses(current_user),
+        enrol_form=enrol_form, can_manage=can_manage,
         can_register=permissions.can_take_register(current_user, cohort), title=cohort.name,
+        **(_enrol_search(cohort, search_form, enrol_form) if can_manage and not cohort.is_cancelled else {}),
     ), status
 
 
 @bp.route("/cohorts/<int:cohort_id>")
 @staff_only
 def cohort_detail(cohort_id: int):
+    """The cohort, its people and registers; for a coordinator, `?q=` searches for a volunteer to enrol."""
     return _cohort_page(_load_cohort_for_staff(cohort_id))
 
 
@@ -259,7 +295,6 @@ def cohort_detail(cohort_id: int):
 def cohort_enrol(cohort_id: int):
     cohort = queries.get_cohort(db.session, cohort_id)
     form = forms.EnrolForm()
-    form.user_id.choices = [SelectChoice(user.id, user.name) for user in queries.list_enrollable_volunteers(db.session)]
     if form.validate_on_submit():
         try:
             enrolment = services.enrol_volunteer(db.session, cohort.id, form.user_id.data, actor=current_user,
@@ -269,7 +304,7 @@ def cohort_enrol(cohort_id: int):
         else:
             where = "on the waiting list" if enrolment.status is EnrolmentStatus.WAITING else "enrolled"
             return _done(f"{enrolment.user.name} is {where}", "training.cohort_detail", cohort_id=cohort.id)
-    return _cohort_page(cohort, enrol_form=form, status=400)
+    return _cohort_page(cohort, enrol_form=form, search=form.q.data or "", status=400)
 
 
 @bp.route("/cohorts/<int:cohort_id>/report")
@@ -287,8 +322,8 @@ def cohort_report(cohort_id: int):
 
 def _load_open_cohort(cohort_id: int) -> Cohort:
     cohort = queries.get_cohort(db.session, cohort_id)
-    open_ids = {c.id for c in queries.list_open_cohorts(db.session, now=clock.now())}
-    require(cohort.id in open_ids or permissions.can_view_cohort(current_user, cohort))
+    is_open = not cohort.is_cancelled and cohort.starts_at is not None and cohort.starts_at > clock.now()
+    require(is_open or permissions.can_view_cohort(current_user, cohort))
     return cohort
 
 
@@ -429,13 +464,16 @@ def _register_problems(form, rows, problem: DomainError) -> None:
 # Make-up days
 
 
+MAKE_UP_OPTIONS = 20  # the soonest; a make-up day months away helps nobody
+
+
 @bp.route("/enrolments/<int:enrolment_id>/make-up/<int:day_number>", methods=["GET", "POST"])
 @coordinator_only
 def make_up(enrolment_id: int, day_number: int):
     enrolment = queries.get_enrolment(db.session, enrolment_id)
     require(permissions.can_book_make_up(current_user, enrolment) and 1 <= day_number <= COURSE_DAYS)
     now = clock.now()
-    options = services.make_up_options(db.session, enrolment, day_number, now=now)
+    options = services.make_up_options(db.session, enrolment, day_number, now=now, limit=MAKE_UP_OPTIONS)
     form = forms.MakeUpForm()
     form.cohort_day_id.choices = [
         SelectChoice(day.id, f"{day.cohort.name}: {clock.to_london(day.starts_at):%A %-d %B %Y, %H:%M}")

@@ -14,6 +14,7 @@ import os
 
 from flask import current_app, flash, redirect, render_template, request, url_for
 from flask_login import current_user, login_required
+from werkzeug.datastructures import MultiDict
 from wtforms import SelectChoice
 
 from portal.core import audit, clock, files
@@ -29,6 +30,7 @@ from portal.training.web.blueprint import bp
 from portal.web.decorators import require, role_required
 from portal.web.files import upload_response
 from portal.web.forms import ConfirmForm, add_service_problem
+from portal.web.pagination import page_arg, pagination
 
 staff_only = role_required(Role.TRAINER, Role.COORDINATOR)
 M = MarkingStatus
@@ -189,11 +191,19 @@ def coursework_file(attempt_id: int):
 # A cohort's coursework and assignments (trainers of the cohort, coordinators)
 
 
+COHORTS_PAGE_SIZE = 50
+TRAINEE_MATCHES = 20
+
+
 @bp.route("/coursework/cohorts")
 @staff_only
 def coursework_cohorts():
-    cohorts = queries.list_trained_cohorts(db.session, current_user)
-    return render_template("training/coursework/cohorts.html", cohorts=cohorts, title="Coursework by cohort")
+    """The cohorts whose coursework this person manages, newest first, 50 a page."""
+    cohorts = queries.trained_cohorts_page(db.session, current_user, page=page_arg(), per_page=COHORTS_PAGE_SIZE)
+    return render_template("training/coursework/cohorts.html", cohorts=cohorts.rows, window=cohorts.window,
+                           pagination=pagination(cohorts.window, "training.coursework_cohorts", {},
+                                                 label="Pages of cohorts"),
+                           title="Coursework by cohort")
 
 
 @bp.route("/coursework/cohorts/<int:cohort_id>")
@@ -202,10 +212,11 @@ def coursework_cohort(cohort_id: int):
     cohort = _staff_cohort(cohort_id)
     assignments = queries.list_assignments(db.session, cohort.id)
     enrolments = queries.cohort_enrolments(db.session, cohort.id)
-    practicals = {e.id: queries.latest_practical(db.session, e.id) for e in enrolments}
+    latest = queries.latest_practicals(db.session, [e.id for e in enrolments])
+    practicals = {e.id: latest.get(e.id) for e in enrolments}
     return render_template("training/coursework/cohort.html", cohort=cohort, assignments=assignments,
                            enrolments=enrolments, practicals=practicals, conflicts=_conflicts(),
-                           rows={a.id: queries.assignment_rows(db.session, a) for a in assignments},
+                           rows=queries.cohort_work_rows(db.session, assignments, enrolments),
                            title=f"Coursework: {cohort.name}")
 
 
@@ -280,14 +291,15 @@ def coursework_work(assignment_id: int):
     assignment = _staff_assignment(assignment_id)
     conflicts = _conflicts()
     rows = [row for row in queries.assignment_rows(db.session, assignment) if row.enrolment.user_id not in conflicts]
+    to_allocate = [row.latest for row in rows
+                   if row.latest is not None and row.latest.status in (M.SUBMITTED, M.IN_MARKING)]
+    markers = services.eligible_markers_of(db.session, assignment.cohort, to_allocate)
     allocate_forms = {}
-    for row in rows:
-        latest = row.latest
-        if latest is not None and latest.status in (M.SUBMITTED, M.IN_MARKING):
-            allocate_form = forms.AllocateForm(formdata=None, prefix=f"a{latest.id}")
-            allocate_form.marker_id.choices = [SelectChoice("", "Choose a marker")] + [
-                SelectChoice(str(user.id), user.name) for user in services.eligible_markers(db.session, latest)]
-            allocate_forms[latest.id] = allocate_form
+    for latest in to_allocate:
+        allocate_form = forms.AllocateForm(formdata=None, prefix=f"a{latest.id}")
+        allocate_form.marker_id.choices = [SelectChoice("", "Choose a marker")] + [
+            SelectChoice(str(user.id), user.name) for user in markers[latest.id]]
+        allocate_forms[latest.id] = allocate_form
     return render_template(
         "training/coursework/work.html", assignment=assignment, rows=rows, allocate_forms=allocate_forms,
         confirm=ConfirmForm(formdata=None), ready=queries.list_ready_to_release(db.session, assignment.id),
@@ -482,26 +494,39 @@ def marking_release(attempt_id: int):
 @bp.route("/marking/conflicts", methods=["GET", "POST"])
 @staff_only
 def marking_conflicts():
+    """The conflicts declared, and a search (`?q=`) for the volunteer to declare one with: at most
+    TRAINEE_MATCHES people a page, so the page stays small however many volunteers are in training."""
     form = forms.ConflictForm()
-    conflicts = queries.list_conflicts(db.session, current_user.id)
-    declared = {conflict.volunteer_id for conflict in conflicts}
-    form.volunteer_id.choices = [SelectChoice("", "Choose a volunteer")] + [
-        SelectChoice(str(person.id), person.name) for person in queries.list_trainees(db.session, current_user)
-        if person.id not in declared]
+    search_form = forms.TraineeSearchForm(request.args if request.method == "GET" else
+                                          MultiDict({"q": request.form.get("q", "")}))
+    search_form.validate()
+    search = "" if search_form.q.errors else " ".join((search_form.q.data or "").split())
+    matches, more = ([], False)
+    if search:
+        matches, more = queries.search_trainees(db.session, current_user, search, limit=TRAINEE_MATCHES)
+    form.volunteer_id.choices = [SelectChoice(str(person.id), f"{person.name} ({person.email})")
+                                 for person in matches]
     status = 200
     if form.validate_on_submit():
-        try:
-            services.declare_conflict(db.session, form.volunteer_id.data, form.reason.data, actor=current_user,
-                                      now=clock.now())
-        except (RuleViolation, NotFound, PermissionDenied) as problem:
-            _problem(form, "volunteer_id", problem)
-            status = 409
+        if not queries.is_trainee(db.session, current_user, form.volunteer_id.data):
+            form.volunteer_id.errors = ["Choose one of the volunteers found"]
+            form._errors = None
+            status = 400
         else:
-            return _done("Conflict of interest declared: you will not be given this volunteer's work",
-                         "training.marking_conflicts")
+            try:
+                services.declare_conflict(db.session, form.volunteer_id.data, form.reason.data, actor=current_user,
+                                          now=clock.now())
+            except (RuleViolation, NotFound, PermissionDenied) as problem:
+                _problem(form, "volunteer_id", problem)
+                status = 409
+            else:
+                return _done("Conflict of interest declared: you will not be given this volunteer's work",
+                             "training.marking_conflicts")
     elif request.method == "POST":
         status = 400
-    return render_template("training/coursework/conflicts.html", form=form, conflicts=conflicts,
+    return render_template("training/coursework/conflicts.html", form=form, search_form=search_form, search=search,
+                           matches=matches, more_matches=more,
+                           conflicts=queries.list_conflicts(db.session, current_user.id),
                            confirm=ConfirmForm(formdata=None), title="Conflicts of interest"), status
 
 

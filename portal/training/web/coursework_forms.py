@@ -107,8 +107,10 @@ class AllocateForm(PortalForm):
 
 
 class ConflictForm(PortalForm):
-    volunteer_id = SelectField("Volunteer", widget=GovSelect(), coerce=_id, choices=[],
-                               validators=[DataRequired("Choose the volunteer")])
+    """A conflict with one of the volunteers a search found (the route checks they are a trainee)."""
+
+    volunteer_id = RadioField("Volunteer", widget=GovRadioInput(), coerce=_id, choices=[], validate_choice=False,
+                              validators=[DataRequired("Choose the volunteer")])
     reason = StringField("What is the conflict?", widget=GovTextInput(),
                          description="For example, ‘my sister’ or ‘we work together’. Only coordinators see this.",
                          validators=[DataRequired("Say what the conflict is"), Length(max=REASON_MAX)])
@@ -197,3 +199,18 @@ def practical_form(competencies: Sequence[str], **kwargs) -> _PracticalBase:
     form = PracticalForm(**kwargs)
     form.competency_fields = names
     return form
+
+
+SEARCH_MAX = 100
+
+
+class TraineeSearchForm(PortalForm):
+    """Find a volunteer in training by name or e-mail address (a GET form: it changes nothing)."""
+
+    class Meta:
+        csrf = False
+
+    q = StringField("Name or e-mail address", widget=GovTextInput(),
+                    validators=[Optional(), Length(max=SEARCH_MAX, message=f"The search must be {SEARCH_MAX} "
+                                                                          "characters or fewer")])
+    submit = SubmitField("Search", widget=GovSubmitInput())

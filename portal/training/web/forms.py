@@ -9,7 +9,6 @@ from govuk_frontend_wtf.wtforms_widgets import (
     GovCharacterCount,
     GovCheckboxesInput,
     GovRadioInput,
-    GovSelect,
     GovSubmitInput,
     GovTextArea,
     GovTextInput,
@@ -18,7 +17,6 @@ from wtforms import (
     IntegerField,
     RadioField,
     SelectChoice,
-    SelectField,
     SelectMultipleField,
     StringField,
     SubmitField,
@@ -126,11 +124,29 @@ def trainer_choices(trainers: list[User]) -> list[SelectChoice]:
 
 
 class EnrolForm(PortalForm):
-    """A coordinator enrols a volunteer with an offer."""
+    """A coordinator enrols a volunteer with an offer, chosen from the people a search found (the service
+    checks that they may be enrolled, so any id is safe here)."""
 
-    user_id = SelectField("Volunteer", widget=GovSelect(), coerce=optional_int, choices=[],
-                          validators=[DataRequired("Choose a volunteer to enrol")])
+    user_id = RadioField("Volunteer to enrol", widget=GovRadioInput(), coerce=optional_int, choices=[],
+                         validate_choice=False, validators=[DataRequired("Choose a volunteer to enrol")])
+    q = StringField(validators=[Optional()])  # the search that listed them, to list them again on an error
     submit = SubmitField("Enrol", widget=GovSubmitInput())
+
+
+SEARCH_MAX = 100
+
+
+class VolunteerSearchForm(PortalForm):
+    """Find a volunteer to enrol by name or e-mail address (a GET form: it changes nothing)."""
+
+    class Meta:
+        csrf = False
+
+    q = StringField("Name or e-mail address", widget=GovTextInput(),
+                    description="Volunteers who have an offer and are in vetting or training",
+                    validators=[Optional(), Length(max=SEARCH_MAX, message=f"The search must be {SEARCH_MAX} "
+                                                                          "characters or fewer")])
+    submit = SubmitField("Search", widget=GovSubmitInput())
 
 
 def _needs_fields() -> dict:

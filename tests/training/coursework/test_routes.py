@@ -357,7 +357,9 @@ def test_conflict_declared_on_the_page_hides_the_volunteers_work(app, world):
     volunteer = _user(app, world, "volunteer")
     trainer = client_for(app, world, "trainer")
     page = trainer.get("/training/marking/conflicts").get_data(as_text=True)
-    assert volunteer.name in page
+    assert volunteer.name not in page  # the volunteer is found by a search, not listed with everyone
+    found = trainer.get("/training/marking/conflicts", query_string={"q": volunteer.name}).get_data(as_text=True)
+    assert volunteer.name in found
     missing = trainer.post("/training/marking/conflicts", data={"volunteer_id": "", "reason": ""})
     assert missing.status_code == 400 and "Choose the volunteer" in missing.get_data(as_text=True)
     response = trainer.post("/training/marking/conflicts", data={"volunteer_id": str(volunteer.id),
