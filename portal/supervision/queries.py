@@ -6,7 +6,7 @@ import datetime as dt
 from collections.abc import Iterable
 from dataclasses import dataclass
 
-from sqlalchemy import and_, exists, or_, select
+from sqlalchemy import and_, exists, func, literal, or_, select
 from sqlalchemy.orm import Session, selectinload
 
 from portal.cases.models import Allocation, Case, CaseSession, SessionType
@@ -15,6 +15,7 @@ from portal.core import settings
 from portal.core.accounts import Role, User, UserRole, is_coordinator
 from portal.core.clock import LONDON
 from portal.core.errors import NotFound
+from portal.core.paging import Page, PageWindow
 from portal.supervision import rules
 from portal.supervision.models import (
     Attendance,
@@ -113,6 +114,43 @@ def list_coordinators(session: Session) -> list[User]:
     ))
 
 
+@dataclass(frozen=True)
+class PersonFound:
+    id: int
+    name: str
+    email: str
+
+
+def _search_people(session: Session, who, search: str, limit: int) -> tuple[list[PersonFound], bool]:
+    rows = session.execute(
+        select(User.id, User.name, User.email)
+        .where(User.is_deactivated.is_(False), User.id.in_(who),
+               or_(User.name.icontains(search, autoescape=True), User.email.icontains(search, autoescape=True)))
+        .order_by(func.lower(User.name), User.id).limit(limit + 1)
+    ).all()
+    return [PersonFound(*row) for row in rows[:limit]], len(rows) > limit
+
+
+def search_active_volunteers(
+    session: Session, search: str, *, limit: int, leaving_out: int | None = None
+) -> tuple[list[PersonFound], bool]:
+    """Up to `limit` of `list_active_volunteers` whose name or e-mail address contains `search` (any case),
+    without `leaving_out`; by name, with True when more match. One statement."""
+    who = select(Volunteer.user_id).where(Volunteer.status == VolunteerStatus.ACTIVE)
+    if leaving_out is not None:
+        who = who.where(Volunteer.user_id != leaving_out)
+    return _search_people(session, who, search, limit)
+
+
+def search_people_to_name(session: Session, search: str, *, limit: int) -> tuple[list[PersonFound], bool]:
+    """Up to `limit` of `list_people_to_name` whose name or e-mail address contains `search` (any case); by
+    name, with True when more match. One statement."""
+    named = select(Supervisor.user_id).where(Supervisor.ended_at.is_(None))
+    who = select(UserRole.user_id).where(UserRole.role.in_([Role.VOLUNTEER, Role.TRAINER]),
+                                         UserRole.user_id.not_in(named))
+    return _search_people(session, who, search, limit)
+
+
 def list_people_to_name(session: Session) -> list[User]:
     """Active volunteers and trainers who could be named supervisors (not already named), by name."""
     named = select(Supervisor.user_id).where(Supervisor.ended_at.is_(None))
@@ -195,6 +233,74 @@ def list_slots_between(session: Session, start: dt.datetime, end: dt.datetime) -
     )
 
 
+def managed_slots_page(
+    session: Session, user: User, *, now: dt.datetime, upcoming: bool, page: int, per_page: int,
+    supervisor_id: int | None = None,
+) -> Page[SupervisionSlot]:
+    """One page of the open slots `user` manages (a coordinator: all, or one supervisor's; a supervisor:
+    their own): still to end, soonest first; or ended within `rules.RECORD_WINDOW` (the sessions whose
+    record can still be written), latest first. With bookings, their people and records: six statements
+    however many slots."""
+    query = select(SupervisionSlot).where(SupervisionSlot.status == SlotStatus.OPEN)
+    if not is_coordinator(user):
+        query = query.where(SupervisionSlot.supervisor_id == user.id)
+    elif supervisor_id is not None:
+        query = query.where(SupervisionSlot.supervisor_id == supervisor_id)
+    if upcoming:
+        query = query.where(SupervisionSlot.ends_at > now).order_by(SupervisionSlot.starts_at, SupervisionSlot.id)
+    else:
+        query = query.where(SupervisionSlot.ends_at <= now, SupervisionSlot.ends_at > now - rules.RECORD_WINDOW)
+        query = query.order_by(SupervisionSlot.starts_at.desc(), SupervisionSlot.id.desc())
+    total = session.scalar(select(func.count()).select_from(query.order_by(None).subquery())) or 0
+    window = PageWindow.of(total, page, per_page)
+    slots = session.scalars(
+        query.options(selectinload(SupervisionSlot.bookings).selectinload(SupervisionBooking.record))
+        .offset(window.offset).limit(window.per_page)
+    )
+    return Page(list(slots), window)
+
+
+def _bookable(session: Session, now: dt.datetime, user_id: int | None):
+    """SQL for `SupervisionSlot.bookable_from_now` (open, a place left, outside the minimum notice),
+    without slots `user_id` already holds or leads."""
+    live = (select(func.count(SupervisionBooking.id))
+            .where(SupervisionBooking.slot_id == SupervisionSlot.id, SupervisionBooking.status == BookingStatus.BOOKED)
+            .correlate(SupervisionSlot).scalar_subquery())
+    if session.get_bind().dialect.name == "postgresql":
+        notice = func.make_interval(0, 0, 0, 0, SupervisionSlot.minimum_notice_hours)  # years … hours
+        notice_kept = SupervisionSlot.starts_at - notice >= now
+    else:
+        latest_booking = func.datetime(SupervisionSlot.starts_at,
+                                       literal("-").concat(SupervisionSlot.minimum_notice_hours).concat(" hours"))
+        notice_kept = latest_booking >= func.datetime(literal(now.astimezone(dt.UTC).strftime("%Y-%m-%d %H:%M:%S")))
+    conditions = [SupervisionSlot.status == SlotStatus.OPEN, SupervisionSlot.starts_at > now,
+                  SupervisionSlot.capacity > live, notice_kept]
+    if user_id is not None:
+        conditions += [
+            SupervisionSlot.supervisor_id != user_id,
+            ~exists().where(SupervisionBooking.slot_id == SupervisionSlot.id, SupervisionBooking.user_id == user_id,
+                            SupervisionBooking.status == BookingStatus.BOOKED),
+        ]
+    return conditions
+
+
+def bookable_slots_page(
+    session: Session, *, now: dt.datetime, user_id: int | None, page: int, per_page: int,
+    exclude_slot_id: int | None = None,
+) -> Page[SupervisionSlot]:
+    """One page of `list_bookable_slots`, soonest first, worked out in the database: four statements
+    (the count, the slots, their bookings, their supervisors) however many slots are open."""
+    conditions = _bookable(session, now, user_id)
+    if exclude_slot_id is not None:
+        conditions.append(SupervisionSlot.id != exclude_slot_id)
+    total = session.scalar(select(func.count(SupervisionSlot.id)).where(*conditions)) or 0
+    window = PageWindow.of(total, page, per_page)
+    slots = session.scalars(select(SupervisionSlot).where(*conditions)
+                            .order_by(SupervisionSlot.starts_at, SupervisionSlot.id)
+                            .offset(window.offset).limit(window.per_page))
+    return Page(list(slots), window)
+
+
 def list_managed_slots(
     session: Session, user: User, *, since: dt.datetime, include_cancelled: bool = False
 ) -> list[SupervisionSlot]:
@@ -208,13 +314,14 @@ def list_managed_slots(
 
 
 def list_bookings_of(session: Session, user_id: int) -> list[SupervisionBooking]:
-    """Every booking of the volunteer (cancelled ones too), latest session first."""
+    """Every booking of the volunteer (cancelled ones too), latest session first, with slots and records
+    (a fixed number of statements: a volunteer has a handful of sessions a year)."""
     return list(
         session.scalars(
             select(SupervisionBooking)
             .join(SupervisionSlot, SupervisionSlot.id == SupervisionBooking.slot_id)
             .where(SupervisionBooking.user_id == user_id)
-            .options(selectinload(SupervisionBooking.record))
+            .options(selectinload(SupervisionBooking.record), selectinload(SupervisionBooking.slot))
             .order_by(SupervisionSlot.starts_at.desc(), SupervisionBooking.id.desc())
         )
     )
@@ -239,10 +346,12 @@ def list_live_bookings_overlapping(
 
 
 def list_records_of(session: Session, user_id: int) -> list[SupervisionRecord]:
-    """The volunteer's session records, latest first."""
+    """The volunteer's session records, latest first, with their supervisors and sessions."""
     return list(
         session.scalars(
             select(SupervisionRecord).where(SupervisionRecord.user_id == user_id)
+            .options(selectinload(SupervisionRecord.supervisor),
+                     selectinload(SupervisionRecord.booking).selectinload(SupervisionBooking.slot))
             .order_by(SupervisionRecord.held_on.desc(), SupervisionRecord.id.desc())
         )
     )

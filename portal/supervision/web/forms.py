@@ -113,8 +113,8 @@ class BookForm(PortalForm):
 class BookForForm(PortalForm):
     """A supervisor or coordinator books a volunteer in (a debrief at short notice, say)."""
 
-    user_id = SelectField("Volunteer", widget=GovSelect(), choices=[], coerce=optional_int, validate_choice=False,
-                          validators=[DataRequired("Select the volunteer to book in")])
+    user_id = RadioField("Volunteer", widget=GovRadioInput(), choices=[], coerce=optional_int, validate_choice=False,
+                         validators=[DataRequired("Select the volunteer to book in")])
     purpose = RadioField("What is the session for?", widget=GovRadioInput(), choices=PURPOSE_CHOICES,
                          default=BookingPurpose.SUPERVISION.value, validate_choice=False,
                          validators=[DataRequired("Select what the session is for")])
@@ -156,8 +156,8 @@ class RecordForm(PortalForm):
 
 
 class NameSupervisorForm(PortalForm):
-    user_id = SelectField("Person", widget=GovSelect(), choices=[], coerce=optional_int, validate_choice=False,
-                          validators=[DataRequired("Select the person to name as a supervisor")])
+    user_id = RadioField("Person", widget=GovRadioInput(), choices=[], coerce=optional_int, validate_choice=False,
+                         validators=[DataRequired("Select the person to name as a supervisor")])
     submit = SubmitField("Name as supervisor", widget=GovSubmitInput())
 
 

@@ -10,6 +10,7 @@ from functools import wraps
 
 from flask import abort, flash, redirect, render_template, request, url_for
 from flask_login import current_user, login_required
+from werkzeug.datastructures import MultiDict
 from wtforms import SelectChoice
 
 from portal.core import clock
@@ -23,6 +24,7 @@ from portal.supervision.web import forms
 from portal.supervision.web.blueprint import bp
 from portal.supervision.web.routes import mine_url, put_errors, slots_url
 from portal.web.decorators import require, role_required
+from portal.web.input import int_arg
 from portal.web.pagination import page_arg, pagination
 
 coordinators_only = role_required(Role.COORDINATOR)
@@ -49,6 +51,19 @@ def _supervisor_choices() -> list[SelectChoice]:
     return [SelectChoice(person.id, person.name) for person in people]
 
 
+def _people_search(search_people) -> dict:
+    """A search for the person to choose (`?q=`, or the `q` a posted form carried): the template's
+    `search_form`, `search` and, when something was searched for, `matches` (at most PEOPLE_MATCHES,
+    from `search_people(text)`) and `more_matches`. Choosing from a search keeps the page small however
+    many people there are."""
+    search_form = forms.PersonSearchForm(request.args if request.method == "GET" else
+                                         MultiDict({"q": request.form.get("q", "")}))
+    search_form.validate()
+    text = "" if search_form.q.errors else " ".join((search_form.q.data or "").split())
+    matches, more = search_people(text) if text else ([], False)
+    return {"search_form": search_form, "search": text, "matches": matches, "more_matches": more}
+
+
 def _details(form) -> services.SlotDetails:
     return services.SlotDetails(
         day=form.day.data, start_time=form.start_time.data, length_minutes=form.length_minutes.data,
@@ -58,16 +73,37 @@ def _details(form) -> services.SlotDetails:
     )
 
 
+MANAGE_PAGE_SIZE = 50
+PEOPLE_MATCHES = 20
+
+
 @bp.route("/manage")
 @supervisors_only
 def manage():
+    """Upcoming sessions (soonest first, 50 a page) and the 50 latest of the last four weeks (whose records
+    can still be written); or, with `view=recent`, all of those, 50 a page. A coordinator sees everyone's,
+    or one supervisor's. The statements do not grow with the number of sessions."""
     now = clock.now()
-    since = now - rules.RECORD_WINDOW  # sessions whose record can still be written
-    slots = queries.list_managed_slots(db.session, current_user, since=since)
+    recent = request.args.get("view") == "recent"
+    is_coordinator = permissions.can_see_cadence(current_user)
+    supervisors = queries.list_possible_supervisors(db.session) if is_coordinator else []
+    supervisor_id = int_arg("supervisor") if is_coordinator else None
+    if supervisor_id not in {person.id for person in supervisors}:
+        supervisor_id = None
+    slots = queries.managed_slots_page(db.session, current_user, now=now, upcoming=not recent, page=page_arg(),
+                                       per_page=MANAGE_PAGE_SIZE, supervisor_id=supervisor_id)
+    # Below the upcoming sessions, the latest of the last four weeks (to record), linking to them all.
+    latest = None if recent else queries.managed_slots_page(
+        db.session, current_user, now=now, upcoming=False, page=1, per_page=MANAGE_PAGE_SIZE,
+        supervisor_id=supervisor_id)
+    narrowed = {key: value for key, value in (("view", "recent" if recent else ""),
+                                              ("supervisor", str(supervisor_id or ""))) if value}
     return render_template(
-        "supervision/manage.html", title="Supervision sessions",
-        upcoming=[slot for slot in slots if slot.ends_at > now], recent=[slot for slot in slots if slot.ends_at <= now],
-        slot_label=services.slot_label, now=now, is_coordinator=permissions.can_see_cadence(current_user),
+        "supervision/manage.html", title="Supervision sessions", slots=slots.rows, window=slots.window,
+        latest=latest,
+        recent=recent, supervisors=supervisors, supervisor_id=supervisor_id, narrowed=narrowed,
+        pagination=pagination(slots.window, "supervision.manage", narrowed, label="Pages of sessions"),
+        slot_label=services.slot_label, now=now, is_coordinator=is_coordinator,
     )
 
 
@@ -166,10 +202,9 @@ def slot_book_for(slot_id: int):
     """Book a volunteer in; the minimum notice does not apply (a debrief after a hard meeting can be soon)."""
     slot = _managed_slot(slot_id)
     form = forms.BookForForm()
-    form.user_id.choices = [SelectChoice("", "Choose a volunteer")] + [
-        SelectChoice(person.id, person.name) for person in queries.list_active_volunteers(db.session)
-        if person.id != slot.supervisor_id
-    ]
+    found = _people_search(lambda text: queries.search_active_volunteers(
+        db.session, text, limit=PEOPLE_MATCHES, leaving_out=slot.supervisor_id))
+    form.user_id.choices = [SelectChoice(person.id, f"{person.name} ({person.email})") for person in found["matches"]]
     status = 200
     if form.validate_on_submit():
         try:
@@ -186,7 +221,7 @@ def slot_book_for(slot_id: int):
     elif form.is_submitted():
         status = 400
     return render_template("supervision/book_for.html", title="Book a volunteer in", form=form, slot=slot,
-                           slot_label=services.slot_label), status
+                           slot_label=services.slot_label, **found), status
 
 
 # ---------------------------------------------------------------------------------------------
@@ -340,10 +375,8 @@ def cadence():
 @coordinators_only
 def supervisors():
     form = forms.NameSupervisorForm()
-    form.user_id.choices = [SelectChoice("", "Choose a person")] + [
-        SelectChoice(person.id, f"{person.name} ({person.email})")
-        for person in queries.list_people_to_name(db.session)
-    ]
+    found = _people_search(lambda text: queries.search_people_to_name(db.session, text, limit=PEOPLE_MATCHES))
+    form.user_id.choices = [SelectChoice(person.id, f"{person.name} ({person.email})") for person in found["matches"]]
     status = 200
     if form.validate_on_submit():
         try:
@@ -359,7 +392,7 @@ def supervisors():
         status = 400
     return render_template("supervision/supervisors.html", title="Supervisors", form=form,
                            named=queries.list_named_supervisors(db.session),
-                           remove_form=forms.RemoveSupervisorForm()), status
+                           remove_form=forms.RemoveSupervisorForm(), **found), status
 
 
 @bp.route("/supervisors/<int:user_id>/remove", methods=["POST"])

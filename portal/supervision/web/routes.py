@@ -23,6 +23,7 @@ from portal.web.decorators import require, role_required
 from portal.web.forms import add_service_problem
 from portal.web.input import date_arg
 from portal.web.links import external_url
+from portal.web.pagination import page_arg, pagination
 
 volunteers_only = role_required(Role.VOLUNTEER)
 
@@ -92,14 +93,22 @@ def mine():
 # Open slots: a list and a week view
 
 
+SLOTS_PAGE_SIZE = 50
+MOVE_CHOICES_PAGE_SIZE = 20
+
+
 @bp.route("/slots")
 @volunteers_only
 def slots():
-    now = clock.now()
-    open_slots = queries.list_bookable_slots(db.session, now=now, user_id=current_user.id)
-    return render_template("supervision/slots.html", title="Book supervision", slots=open_slots,
-                           slot_label=services.slot_label, slot_hint=slot_hint,
-                           purpose=request.args.get("purpose", ""))
+    """Sessions the volunteer can book, soonest first, 50 a page."""
+    purpose = request.args.get("purpose", "")
+    purpose = purpose if purpose in {p.value for p in BookingPurpose} else ""
+    found = queries.bookable_slots_page(db.session, now=clock.now(), user_id=current_user.id, page=page_arg(),
+                                        per_page=SLOTS_PAGE_SIZE)
+    return render_template("supervision/slots.html", title="Book supervision", slots=found.rows, window=found.window,
+                           pagination=pagination(found.window, "supervision.slots", {"purpose": purpose},
+                                                 label="Pages of sessions"),
+                           slot_label=services.slot_label, slot_hint=slot_hint, purpose=purpose)
 
 
 def _monday(day: dt.date) -> dt.date:
@@ -182,8 +191,11 @@ def move(booking_id: int):
     require(booking.user_id == current_user.id)
     now = clock.now()
     form = forms.MoveForm()
-    choices = queries.list_bookable_slots(db.session, now=now, user_id=current_user.id,
-                                          exclude_slot_id=booking.slot_id)
+    # The sessions to move to, 20 a page (the form posts back to the page it is on); the service checks
+    # whatever is chosen.
+    found = queries.bookable_slots_page(db.session, now=now, user_id=current_user.id, page=page_arg(),
+                                        per_page=MOVE_CHOICES_PAGE_SIZE, exclude_slot_id=booking.slot_id)
+    choices = found.rows
     form.slot_id.choices = [SelectChoice(slot.id, services.slot_label(slot)) for slot in choices]
     status = 200
     if form.validate_on_submit():
@@ -202,7 +214,9 @@ def move(booking_id: int):
     elif form.is_submitted():
         status = 400
     return render_template("supervision/move.html", title="Move your booking", form=form, booking=booking,
-                           slots=choices, slot_label=services.slot_label, slot_hint=slot_hint), status
+                           slots=choices, window=found.window, slot_label=services.slot_label, slot_hint=slot_hint,
+                           pagination=pagination(found.window, "supervision.move", {}, label="Pages of sessions",
+                                                 booking_id=booking.id)), status
 
 
 @bp.route("/bookings/<int:booking_id>/cancel", methods=["GET", "POST"])
