@@ -13,7 +13,7 @@ from dataclasses import dataclass, field
 from sqlalchemy import Select, String, and_, case, func, literal, null, or_, select, true, tuple_, union_all
 from sqlalchemy.orm import Session, contains_eager, selectinload
 
-from portal.core import settings, versions
+from portal.core import search, settings, versions
 from portal.core.accounts import User
 from portal.core.errors import NotFound
 from portal.volunteers.profiles.models import Volunteer, VolunteerStatus
@@ -412,12 +412,11 @@ def _position(kind_column, rules: Mapping[CheckKind, CheckRule]):
 
 def _searched(query: Select, filters: DashboardFilter) -> Select:
     """`query` (which has the volunteers' accounts joined) narrowed to names or e-mail addresses holding
-    the search text, matched as plain text ignoring case (% and _ are not wildcards)."""
+    the search text, matched as plain text ignoring case (% and _ are not wildcards; trigram indexes serve
+    it on PostgreSQL)."""
     if not filters.search:
         return query
-    pattern = filters.search.lower()
-    return query.where(or_(func.lower(User.name).contains(pattern, autoescape=True),
-                           func.lower(User.email).contains(pattern, autoescape=True)))
+    return query.where(or_(search.contains(User.name, filters.search), search.contains(User.email, filters.search)))
 
 
 def _current_checks(query: Select, rules: Mapping[CheckKind, CheckRule], filters: DashboardFilter, *,
