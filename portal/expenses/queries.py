@@ -308,6 +308,16 @@ def get_batch(session: Session, batch_id: int) -> PaymentBatch:
     return batch
 
 
+def count_claims(session: Session, statuses: tuple[ClaimStatus, ...], *, claimant_id: int | None = None
+                 ) -> dict[ClaimStatus, int]:
+    """How many claims are in each of `statuses` (everyone's, or one claimant's): one aggregate statement."""
+    query = select(Claim.status, func.count(Claim.id)).where(Claim.status.in_(statuses)).group_by(Claim.status)
+    if claimant_id is not None:
+        query = query.where(Claim.claimant_id == claimant_id)
+    found = dict(session.execute(query).all())
+    return {status: found.get(status, 0) for status in statuses}
+
+
 def count_awaiting_batch(session: Session) -> int:
     return session.scalar(
         select(func.count(Claim.id)).where(Claim.status == ClaimStatus.APPROVED, Claim.batch_id.is_(None))

@@ -170,6 +170,11 @@ def list_applications(
     return ApplicationPage(applications=applications, window=window)
 
 
+def count_applications(session: Session, statuses: tuple[ApplicationStatus, ...]) -> int:
+    """How many applications are in any of `statuses` (one aggregate statement)."""
+    return session.scalar(select(func.count(Application.id)).where(Application.status.in_(statuses))) or 0
+
+
 def list_application_notes(session: Session, application_id: int) -> list[ApplicationNote]:
     """The coordinators' notes on an application, newest first, with their authors (one statement)."""
     return list(
