@@ -1,4 +1,10 @@
-"""The audit trail: who did what to which object, written in the same transaction as the change."""
+"""The audit trail: who did what to which object, written in the same transaction as the change.
+
+Two reads: `list_slice` pages the whole log by keyset (newest first, `before=` / `after=` an entry's id,
+no count), so a page deep in a million entries costs what the first page costs; `list_entries` counts
+and pages by number, for one object's history (a case's views), which stays small. Each filter has an
+index that ends in (at, id), the order both reads use.
+"""
 
 from __future__ import annotations
 
@@ -6,23 +12,30 @@ import datetime as dt
 from dataclasses import dataclass
 from typing import Any
 
-from sqlalchemy import JSON, ForeignKey, Integer, String, func, select
-from sqlalchemy.orm import Mapped, Session, mapped_column, relationship
+from sqlalchemy import JSON, ForeignKey, Index, Integer, Select, String, func, select, tuple_
+from sqlalchemy.orm import Mapped, Session, joinedload, mapped_column, relationship
 
 from portal.core.accounts import User
 from portal.core.db import Base, utcnow
+from portal.core.paging import MAX_PER_PAGE
 
 
 class AuditEntry(Base):
     __tablename__ = "audit_entries"
+    # Newest first is (at, id) descending; each filter's index ends in that order, so a page is a short
+    # index range scan however many entries there are (actor_id's also serves the foreign key).
+    __table_args__ = (
+        Index("ix_audit_entries_at_id", "at", "id"),
+        Index("ix_audit_entries_action_at_id", "action", "at", "id"),
+        Index("ix_audit_entries_actor_id_at_id", "actor_id", "at", "id"),
+        Index("ix_audit_entries_subject_at_id", "subject_type", "subject_id", "at", "id"),
+    )
 
     id: Mapped[int] = mapped_column(primary_key=True)
-    at: Mapped[dt.datetime] = mapped_column(default=utcnow, index=True)
-    actor_id: Mapped[int | None] = mapped_column(
-        ForeignKey("users.id", ondelete="SET NULL"), index=True
-    )
-    action: Mapped[str] = mapped_column(String(80), index=True)
-    subject_type: Mapped[str | None] = mapped_column(String(80), index=True)
+    at: Mapped[dt.datetime] = mapped_column(default=utcnow)
+    actor_id: Mapped[int | None] = mapped_column(ForeignKey("users.id", ondelete="SET NULL"))
+    action: Mapped[str] = mapped_column(String(80))
+    subject_type: Mapped[str | None] = mapped_column(String(80))
     subject_id: Mapped[int | None] = mapped_column(Integer, index=True)
     details: Mapped[dict[str, Any]] = mapped_column(JSON, default=dict)
 
@@ -102,15 +115,24 @@ class AuditPage:
     total: int
 
 
-def list_entries(session: Session, filters: AuditFilter, *, page: int = 1, per_page: int = 50) -> AuditPage:
-    """Audit entries newest first, filtered, one page at a time (dates are UTC calendar days)."""
+@dataclass(frozen=True)
+class AuditSlice:
+    """One page of the log, newest first. `newer` is the id to pass as `after=` for the page of newer
+    entries and `older` the id to pass as `before=` for older ones; None when there are none that way."""
+
+    entries: list[AuditEntry]
+    newer: int | None
+    older: int | None
+
+
+def _filtered(filters: AuditFilter) -> Select:
     query = select(AuditEntry)
     if filters.actor_email:
         query = query.join(User, AuditEntry.actor_id == User.id).where(
-            User.email.contains(filters.actor_email.strip().lower())
+            User.email.contains(filters.actor_email.strip().lower(), autoescape=True)
         )
     if filters.action:
-        query = query.where(AuditEntry.action.startswith(filters.action.strip()))
+        query = query.where(AuditEntry.action == filters.action.strip())
     if filters.subject_type:
         query = query.where(AuditEntry.subject_type == filters.subject_type.strip())
     if filters.subject_id is not None:
@@ -121,19 +143,62 @@ def list_entries(session: Session, filters: AuditFilter, *, page: int = 1, per_p
     if filters.to_date:
         end = dt.datetime.combine(filters.to_date + dt.timedelta(days=1), dt.time(), tzinfo=dt.UTC)
         query = query.where(AuditEntry.at < end)
+    return query
+
+
+_NEWEST_FIRST = (AuditEntry.at.desc(), AuditEntry.id.desc())
+
+
+def _position() -> Any:
+    """An entry's place in the log's order, compared as a row value so one index range scan answers it."""
+    return tuple_(AuditEntry.at, AuditEntry.id)
+
+
+def list_entries(session: Session, filters: AuditFilter, *, page: int = 1, per_page: int = 50) -> AuditPage:
+    """Audit entries newest first, filtered, counted and paged by number (a page past the end gives the
+    last page; dates are UTC calendar days). For one object's history; the whole log uses `list_slice`."""
+    query = _filtered(filters)
     total = session.scalar(select(func.count()).select_from(query.subquery())) or 0
     pages = max(1, -(-total // per_page))
     page = min(max(1, page), pages)
-    entries = list(
-        session.scalars(
-            query.order_by(AuditEntry.at.desc(), AuditEntry.id.desc())
-            .limit(per_page)
-            .offset((page - 1) * per_page)
-        )
-    )
+    entries = list(session.scalars(query.order_by(*_NEWEST_FIRST).limit(per_page).offset((page - 1) * per_page)))
     return AuditPage(entries=entries, page=page, pages=pages, total=total)
 
 
-def list_actions(session: Session) -> list[str]:
-    """Every action name recorded so far, for the filter's choices."""
-    return list(session.scalars(select(AuditEntry.action).distinct().order_by(AuditEntry.action)))
+def list_slice(
+    session: Session, filters: AuditFilter, *, before: int | None = None, after: int | None = None,
+    per_page: int = 50,
+) -> AuditSlice:
+    """At most `per_page` filtered entries newest first: those just older than entry `before`, or just
+    newer than entry `after` (used only without `before`), or the newest. Paging by (at, id) means
+    entries written between two page loads neither repeat nor go missing on older pages. A cursor
+    naming no entry, or one with nothing beyond it, gives the newest page. At most three statements:
+    the cursor, the page (actors joined), and the newest page when the cursor ran out.
+    """
+    per_page = max(1, min(per_page, MAX_PER_PAGE))
+    # The log shows who acted, not their roles: skip loading roles for a page of actors.
+    query = _filtered(filters).options(joinedload(AuditEntry.actor).lazyload(User.role_links))
+    cursor = before if before is not None else after
+    mark = None
+    if cursor is not None:
+        mark = session.execute(select(AuditEntry.at, AuditEntry.id).where(AuditEntry.id == cursor)).first()
+    if mark is not None and before is not None:
+        rows = list(session.scalars(
+            query.where(_position() < tuple(mark)).order_by(*_NEWEST_FIRST).limit(per_page + 1)
+        ))
+        if rows:
+            return AuditSlice(rows[:per_page], newer=rows[0].id, older=_last_if_more(rows, per_page))
+    elif mark is not None:
+        rows = list(session.scalars(
+            query.where(_position() > tuple(mark)).order_by(AuditEntry.at, AuditEntry.id).limit(per_page + 1)
+        ))
+        if len(rows) > per_page:
+            shown = rows[:per_page][::-1]
+            return AuditSlice(shown, newer=shown[0].id, older=shown[-1].id)
+    rows = list(session.scalars(query.order_by(*_NEWEST_FIRST).limit(per_page + 1)))
+    return AuditSlice(rows[:per_page], newer=None, older=_last_if_more(rows, per_page))
+
+
+def _last_if_more(rows: list[AuditEntry], per_page: int) -> int | None:
+    """The id of the page's oldest entry when `rows` (fetched one past a page) holds more beyond it."""
+    return rows[per_page - 1].id if len(rows) > per_page else None
