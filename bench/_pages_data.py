@@ -4,9 +4,10 @@ they do not cover, with the demo data on top so every kind of record has a real 
 `load(engine, url, scale)` fills an empty database (tables already created). At scale 1.0:
 
 - bench/_allocation_data.py: 20,000 volunteers (availability, case limits, absences, conflicts,
-  completed training) and 5,000 open cases, 1,000 of them waiting with needs recorded;
+  completed training) and 5,000 open cases, a fifth of them waiting (most with needs recorded);
 - bench/cases.py: 100,000 more cases (about 4,000 of them waiting, with no needs recorded) with
-  1,000,000 contact attempts; 25 of them led by the demo volunteer (volunteer@example.org);
+  1,000,000 contact attempts; 25 of them led by the demo volunteer (volunteer@example.org); in all
+  about 5,100 cases wait for allocation;
 - bench/vetting.py's vetting checks for every volunteer (replacing the allocation loader's simpler ones);
 - here: 100,000 expense claims (about 2.5 lines each, in payment batches when paid), 1,000,000 audit
   entries, 300 training cohorts of 24 (four days each; half finished with registers, half to come),
