@@ -128,12 +128,6 @@ class WaitingFilterForm(PortalForm):
         return {"yes": True, "no": False}.get(value or "")
 
 
-PROPOSAL_VIEWS = (
-    ("all", "Every proposed case"), ("proposed", "Still to decide"), ("confirmed", "Confirmed"),
-    ("discarded", "Discarded"), ("unstaffed", "Cases it could not staff"),
-)
-
-
 class SearchForm(PortalForm):
     class Meta:
         csrf = False  # a GET search changes nothing
