@@ -1,5 +1,8 @@
 """Reads for expense claims: claims a person may see, possible duplicates and other flags, receipts,
-payment batches, rates, and the reports (totals by month, category, activity and volunteer; miles)."""
+payment batches, rates, and the reports (totals by month, category, activity and volunteer; miles).
+
+Every list a page shows is one page (`claims_page`, `batches_page`, `volunteer_totals_page`, `miles_page`)
+with its totals summed in SQL, so a page runs the same statements with 100 claims or 100,000."""
 
 from __future__ import annotations
 
@@ -11,6 +14,7 @@ from decimal import Decimal
 from sqlalchemy import Numeric, case, cast, func, literal, select, union_all
 from sqlalchemy.orm import Session, contains_eager, joinedload, selectinload
 
+from portal.core import search
 from portal.core.accounts import User
 from portal.core.clock import london_to_utc
 from portal.core.errors import NotFound
@@ -127,7 +131,7 @@ def _claim_conditions(filters: ClaimFilter) -> list:
     if filters.batch_id is not None:
         conditions.append(Claim.batch_id == filters.batch_id)
     if filters.search:
-        conditions.append(func.lower(User.name).contains(filters.search.lower(), autoescape=True))
+        conditions.append(search.contains(User.name, filters.search))
     if filters.month is not None:
         following = (filters.month.replace(day=28) + dt.timedelta(days=4)).replace(day=1)
         conditions.append(Claim.submitted_at >= london_to_utc(filters.month, dt.time()))

@@ -16,6 +16,7 @@ from govuk_frontend_wtf.wtforms_widgets import (
 from wtforms import HiddenField, SelectChoice, SelectField, SelectMultipleField, StringField, SubmitField, TextAreaField
 from wtforms.validators import DataRequired, Length, Optional
 
+from portal.core.search import SEARCH_MAX_LENGTH
 from portal.core.validation import too_long
 from portal.expenses import mileage
 from portal.expenses.models import Category, Vehicle
@@ -182,7 +183,7 @@ class RateForm(PortalForm):
     submit = SubmitField("Add rate", widget=GovSubmitInput())
 
 
-SEARCH_MAX = 100
+SEARCH_MAX = SEARCH_MAX_LENGTH
 
 
 class ClaimFilterForm(PortalForm):

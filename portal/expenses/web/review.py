@@ -12,6 +12,7 @@ from wtforms import SelectChoice
 from portal.core import clock
 from portal.core.accounts import Role
 from portal.core.errors import RuleViolation
+from portal.core.search import clean_term
 from portal.expenses import permissions, queries, services
 from portal.expenses.models import ClaimLine, ClaimStatus
 from portal.expenses.web import forms
@@ -60,7 +61,7 @@ def claim_filter(form: forms.ClaimFilterForm, **fixed) -> tuple[queries.ClaimFil
     as query parameters for the pagination links."""
     if not (form.search.raw_data or form.month.raw_data) or not form.validate():
         return queries.ClaimFilter(**fixed), {}
-    search = " ".join((form.search.data or "").split())
+    search = clean_term(form.search.data)
     month = dt.date.fromisoformat(f"{form.month.data}-01") if form.month.data else None
     return (queries.ClaimFilter(search=search, month=month, **fixed),
             {key: value for key, value in (("search", search), ("month", form.month.data or "")) if value})
