@@ -196,7 +196,7 @@ def main(argv: list[str] | None = None) -> int:
         else:
             print(f"Reusing {loaded:,} entries already loaded", flush=True)
         oldest = session.scalar(select(func.min(AuditEntry.id)))
-        person_id = session.scalar(select(func.min(AuditEntry.actor_id)).where(AuditEntry.action == "auth.signed_in"))
+        person_id = session.scalar(select(AuditEntry.actor_id).where(AuditEntry.id == oldest + 1_000))
         middle = NOW - SPAN / 2
 
     deep = oldest + 2_000  # "Older" followed almost to the start of the log

@@ -30,7 +30,9 @@ def list_people(session: Session, filters: PeopleFilter, *, page: int = 1, per_p
         query = query.where(User.id.in_(select(UserRole.user_id).where(UserRole.role == filters.role)))
     total = session.scalar(select(func.count()).select_from(query.subquery())) or 0
     window = PageWindow.of(total, page, per_page)
-    rows = session.scalars(
-        query.order_by(User.is_deactivated, User.name, User.id).limit(window.per_page).offset(window.offset)
-    )
+    order = (User.is_deactivated, User.name, User.id)
+    # The page's ids first (an index-only scan of ix_users_listing, however deep the page), then their rows:
+    # sorting every name for a page deep in 20,000 people took 100 ms.
+    ids = query.with_only_columns(User.id).order_by(*order).limit(window.per_page).offset(window.offset).subquery()
+    rows = session.scalars(select(User).join(ids, User.id == ids.c.id).order_by(*order))
     return Page(list(rows), window)
