@@ -1,5 +1,5 @@
 """The coordinators' supervision cadence list, computed in the database: one page of active volunteers,
-earliest due first, with counts per state, in two statements however many volunteers there are.
+earliest due first, with counts per state, in one statement (and the settings) however many volunteers.
 
 Each volunteer's due date follows `rules.due_on`: after an attended session the date the supervisor set
 (or the cadence from that session); before any, the cadence from the day (in London) they became
@@ -101,16 +101,17 @@ def _london_date(session: Session, moment: ColumnElement) -> ColumnElement:
 
 
 def _latest_attended():
-    """Each volunteer's latest attended session (by day, then id) as a subquery with `rank` 1."""
-    ranked = select(
+    """Each volunteer's latest attended session (by day, then id): the rows of the subquery with
+    `later_id` None. Ascending order with lead() reads `ix_supervision_records_attended` in order, with no
+    sort."""
+    ordered = select(
         SupervisionRecord.user_id, SupervisionRecord.held_on, SupervisionRecord.next_due_on,
         SupervisionRecord.supervisor_id,
-        func.row_number().over(
-            partition_by=SupervisionRecord.user_id,
-            order_by=(SupervisionRecord.held_on.desc(), SupervisionRecord.id.desc()),
-        ).label("rank"),
+        func.lead(SupervisionRecord.id).over(
+            partition_by=SupervisionRecord.user_id, order_by=(SupervisionRecord.held_on, SupervisionRecord.id),
+        ).label("later_id"),
     ).where(SupervisionRecord.attendance == Attendance.ATTENDED)
-    return ranked.subquery("latest_attended")
+    return ordered.subquery("latest_attended")
 
 
 def _next_booked(now: dt.datetime):
@@ -138,8 +139,8 @@ def supervision_due_page(
     session: Session, *, now: dt.datetime, filters: CadenceFilter, page: int, per_page: int
 ) -> CadencePage:
     """One page of active volunteers' supervision positions (earliest due first, then by name) matching
-    `filters`, with counts per state under the other filters. Three statements: the cadence settings,
-    the counts and the page. A page past the end gives the last page."""
+    `filters`, with counts per state under the other filters. Two statements: the cadence settings, and
+    the page with the counts (one more for a page past the end, which gives the last page)."""
     cadence = cadence_rules(session)
     today = london_day(now)
     weeks_in_days = cadence.cadence_weeks * 7
@@ -168,37 +169,51 @@ def supervision_due_page(
         conditions.append(or_(User.name.icontains(filters.search, autoescape=True),
                               User.email.icontains(filters.search, autoescape=True)))
 
-    def joined(query):
-        return (
-            query.select_from(Volunteer)
-            .join(User, User.id == Volunteer.user_id)
-            .outerjoin(latest, and_(latest.c.user_id == Volunteer.user_id, latest.c.rank == 1))
-            .outerjoin(upcoming, upcoming.c.user_id == Volunteer.user_id)
-            .where(*conditions)
-        )
+    state_of = case(
+        (_state_condition(due, rules.DueState.OVERDUE, today, cadence.due_soon_days), rules.DueState.OVERDUE.value),
+        (_state_condition(due, rules.DueState.DUE_SOON, today, cadence.due_soon_days), rules.DueState.DUE_SOON.value),
+        else_=rules.DueState.IN_DATE.value,
+    )
+    matching = (
+        select(Volunteer.user_id, User.name, User.email, due.label("due_on"), latest.c.held_on,
+               upcoming.c.starts_at.label("next_at"), state_of.label("state"), func.lower(User.name).label("sort_name"))
+        .select_from(Volunteer)
+        .join(User, User.id == Volunteer.user_id)
+        .outerjoin(latest, and_(latest.c.user_id == Volunteer.user_id, latest.c.later_id.is_(None)))
+        .outerjoin(upcoming, upcoming.c.user_id == Volunteer.user_id)
+        .where(*conditions)
+        .cte("matching")
+    )
 
     def tally(state: rules.DueState):
-        return func.coalesce(func.sum(case((_state_condition(due, state, today, cadence.due_soon_days), 1),
-                                           else_=0)), 0)
+        return func.coalesce(func.sum(case((matching.c.state == state.value, 1), else_=0)), 0)
 
-    overdue, due_soon, in_date = session.execute(joined(select(
-        tally(rules.DueState.OVERDUE), tally(rules.DueState.DUE_SOON), tally(rules.DueState.IN_DATE),
-    ))).one()
-    counts = CadenceCounts(overdue=int(overdue), due_soon=int(due_soon), in_date=int(in_date))
+    counts_query = select(tally(rules.DueState.OVERDUE).label("overdue"), tally(rules.DueState.DUE_SOON).label("soon"),
+                          tally(rules.DueState.IN_DATE).label("in_date")).subquery("counts")
+
+    def run(window_offset: int):
+        shown = select(matching).order_by(matching.c.due_on, matching.c.sort_name, matching.c.user_id)
+        if filters.state is not None:
+            shown = shown.where(matching.c.state == filters.state.value)
+        shown = shown.offset(window_offset).limit(per_page).subquery("shown")
+        # The counts come on every row, and on one row of their own when the page is empty.
+        return session.execute(
+            select(counts_query, shown).select_from(counts_query.outerjoin(shown, literal(True)))
+            .order_by(shown.c.due_on, shown.c.sort_name, shown.c.user_id)
+        ).all()
+
+    requested = PageWindow.of(max(page, 1) * per_page, page, per_page)  # the page asked for, before the count
+    found = run(requested.offset)
+    first = found[0]
+    counts = CadenceCounts(overdue=int(first.overdue), due_soon=int(first.soon), in_date=int(first.in_date))
     window = PageWindow.of(counts.of(filters.state), page, per_page)
-
-    query = joined(select(
-        Volunteer.user_id, User.name, User.email, due.label("due_on"), latest.c.held_on, upcoming.c.starts_at,
-    ))
-    if filters.state is not None:
-        query = query.where(_state_condition(due, filters.state, today, cadence.due_soon_days))
-    query = query.order_by(due, func.lower(User.name), Volunteer.user_id).offset(window.offset).limit(window.per_page)
+    if window.offset != requested.offset:  # past the last page: show the last (one more statement)
+        found = run(window.offset)
     rows = [
         SupervisionDue(
-            user_id=user_id, name=name, email=email, due_on=due_on,
-            state=rules.due_state(due_on, today, cadence.due_soon_days), last_held_on=held_on,
-            next_booked_at=next_at,
+            user_id=row.user_id, name=row.name, email=row.email, due_on=row.due_on, state=rules.DueState(row.state),
+            last_held_on=row.held_on, next_booked_at=row.next_at,
         )
-        for user_id, name, email, due_on, held_on, next_at in session.execute(query)
+        for row in found if row.user_id is not None
     ]
     return CadencePage(page=Page(rows, window), counts=counts, rules=cadence)

@@ -221,6 +221,11 @@ class SupervisionRecord(Base):
     only to coordinators and the session's supervisor; the volunteer sees only the actions agreed."""
 
     __tablename__ = "supervision_records"
+    __table_args__ = (
+        # Each volunteer's attended sessions in order: the cadence list reads the latest of each from it.
+        Index("ix_supervision_records_attended", "user_id", "held_on", "id",
+              sqlite_where=text("attendance = 'attended'"), postgresql_where=text("attendance = 'attended'")),
+    )
 
     id: Mapped[int] = mapped_column(primary_key=True)
     booking_id: Mapped[int] = mapped_column(
