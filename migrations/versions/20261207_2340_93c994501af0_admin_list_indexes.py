@@ -6,7 +6,7 @@ at, action, actor_id and subject_type, which each new index starts with (subject
 The admin's people list finds a page's ids by an index-only scan in (is_deactivated, name, id) order.
 
 Revision ID: 93c994501af0
-Revises: 5f3e9a1c7b2d
+Revises: d7a41c2e9f05
 Create Date: 2026-12-07 23:40:00
 
 """
@@ -15,7 +15,7 @@ from alembic import op
 
 # revision identifiers, used by Alembic.
 revision = '93c994501af0'
-down_revision = '5f3e9a1c7b2d'
+down_revision = 'd7a41c2e9f05'
 branch_labels = None
 depends_on = None
 
