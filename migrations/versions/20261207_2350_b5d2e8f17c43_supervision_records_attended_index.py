@@ -4,7 +4,7 @@ The cadence list finds every active volunteer's latest attended session; a parti
 (user_id, held_on, id) for attended sessions gives them in order, so no sort of every record is needed.
 
 Revision ID: b5d2e8f17c43
-Revises: 5f3e9a1c7b2d
+Revises: 93c994501af0
 Create Date: 2026-12-07 23:30:00
 
 """
@@ -13,7 +13,7 @@ from alembic import op
 
 # revision identifiers, used by Alembic.
 revision = 'b5d2e8f17c43'
-down_revision = '5f3e9a1c7b2d'
+down_revision = '93c994501af0'
 branch_labels = None
 depends_on = None
 
