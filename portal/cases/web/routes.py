@@ -8,7 +8,7 @@ import datetime as dt
 
 from flask import abort, flash, redirect, render_template, request, url_for
 from flask_login import current_user
-from sqlalchemy import select
+from sqlalchemy import and_, func, or_, select
 from sqlalchemy.orm import selectinload
 
 from portal.cases import permissions, queries, services
@@ -45,7 +45,7 @@ from portal.cases.web.blueprint import bp
 from portal.core import clock
 from portal.core.accounts import Role, User, UserRole
 from portal.core.errors import RuleViolation, ValidationFailed
-from portal.core.search import clean_term
+from portal.core.search import clean_term, contains
 from portal.extensions import db
 from portal.web.decorators import require, role_required
 from portal.web.forms import add_service_problem
@@ -109,9 +109,9 @@ def _party_choices(case: Case, *, principal_only: bool = False) -> list[tuple[in
 
 
 def _record_page(form, case: Case, title: str, *, intro: str | None = None, status: int = 200,
-                 extra: str | None = None, **context):
+                 extra: str | None = None, template: str = "cases/record_form.html", **context):
     return render_template(
-        "cases/record_form.html", form=form, case=case, title=title, intro=intro, extra=extra,
+        template, form=form, case=case, title=title, intro=intro, extra=extra,
         **context,
     ), status
 
@@ -755,14 +755,25 @@ def feedback(case_id: int):
 # Allocation
 
 
-def _volunteer_choices() -> list[tuple[int, str]]:
-    people = db.session.execute(
-        select(User.id, User.name, User.email)
-        .join(UserRole, UserRole.user_id == User.id)
-        .where(UserRole.role == Role.VOLUNTEER, User.is_deactivated.is_(False))
-        .order_by(User.name, User.id)
-    )
-    return [(user_id, f"{name} ({email})") for user_id, name, email in people]
+FACILITATORS_SHOWN = 50
+
+
+def _facilitators(search: str, chosen: int | None) -> tuple[list[tuple[int, str]], int]:
+    """Up to FACILITATORS_SHOWN active volunteers in name order whose name or e-mail holds `search` (all
+    when empty), with the one already `chosen` in a POST kept among them, and how many match in all.
+    A national service has thousands: the page lists a search's matches, never everyone."""
+    volunteer = and_(User.is_deactivated.is_(False),
+                     select(UserRole.user_id).where(UserRole.user_id == User.id, UserRole.role == Role.VOLUNTEER)
+                     .exists())
+    matching = volunteer
+    if search:
+        matching = and_(volunteer, or_(contains(User.name, search), contains(User.email, search)))
+    total = db.session.scalar(select(func.count()).select_from(User).where(matching)) or 0
+    shown = or_(User.id.in_(select(User.id).where(matching).order_by(User.name, User.id)
+                            .limit(FACILITATORS_SHOWN).scalar_subquery()),
+                and_(volunteer, User.id == (chosen or 0)))
+    people = db.session.execute(select(User.id, User.name, User.email).where(shown).order_by(User.name, User.id))
+    return [(user_id, f"{name} ({email})") for user_id, name, email in people], total
 
 
 @bp.route("/<int:case_id>/allocate", methods=["GET", "POST"])
@@ -770,7 +781,10 @@ def _volunteer_choices() -> list[tuple[int, str]]:
 def allocate(case_id: int):
     case = _load_case(case_id)
     form = forms.AllocateForm()
-    form.volunteer_id.choices = forms.to_choices([("", "Choose a facilitator"), *_volunteer_choices()])
+    search = clean_term(request.args.get("search"))
+    chosen = int_arg("volunteer_id") if request.method == "GET" else _posted_id("volunteer_id")
+    people, total = _facilitators(search, chosen)
+    form.volunteer_id.choices = forms.to_choices([("", "Choose a facilitator"), *people])
     form.party_ids.choices = _party_choices(case)
     if form.validate_on_submit():
         try:
@@ -784,7 +798,13 @@ def allocate(case_id: int):
             _show_problems(form, problem, "volunteer_id")
         else:
             return _done(case, "Facilitator allocated")
-    return _record_page(form, case, "Allocate a facilitator")
+    return _record_page(form, case, "Allocate a facilitator", template="cases/allocate.html", search=search,
+                        shown=len(people), total=total, limit=FACILITATORS_SHOWN)
+
+
+def _posted_id(name: str) -> int | None:
+    text = request.form.get(name, "").strip()
+    return int(text) if text.isascii() and text.isdigit() and len(text) < 10 else None
 
 
 @bp.route("/<int:case_id>/allocations/<int:allocation_id>/end", methods=["GET", "POST"])
