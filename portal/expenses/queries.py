@@ -110,11 +110,12 @@ class ClaimFilter:
     month: dt.date | None = None
 
 
-# How a list is ordered: the queue oldest submission first, closed claims newest first, a claimant's own
-# newest first, a batch in claim order.
+# How a list is ordered: the queue oldest submission first, a claimant's own newest first, a batch in claim
+# order, and closed claims (nine in ten of all claims) newest first by id, which the primary key serves
+# without sorting 90,000 rows for each page.
 CLAIM_ORDERS = {
     "oldest-submitted": (Claim.submitted_at.asc().nulls_last(), Claim.id.asc()),
-    "newest-submitted": (Claim.submitted_at.desc().nulls_last(), Claim.id.desc()),
+    "newest-made": (Claim.id.desc(),),
     "newest": (Claim.created_at.desc(), Claim.id.desc()),
     "claim": (Claim.id.asc(),),
 }
@@ -183,11 +184,18 @@ class BatchTotals:
     approved_pence: int = 0
 
 
+def _approved_of_claim():
+    # A correlated sum per claim reads each claim's few lines by index; a join would make PostgreSQL
+    # hash every line in the table to total a page of batches.
+    return (select(func.coalesce(func.sum(ClaimLine.amount_pence), 0))
+            .where(ClaimLine.claim_id == Claim.id, ClaimLine.decision == LineDecision.APPROVED)
+            .correlate(Claim).scalar_subquery())
+
+
 def awaiting_batch_totals(session: Session) -> BatchTotals:
     """How many approved claims wait for a payment batch, and their approved amount (one statement)."""
     claims, pence = session.execute(
-        select(func.count(func.distinct(Claim.id)), _approved(ClaimLine.amount_pence))
-        .select_from(Claim).outerjoin(ClaimLine, ClaimLine.claim_id == Claim.id)
+        select(func.count(Claim.id), func.coalesce(func.sum(_approved_of_claim()), 0))
         .where(Claim.status == ClaimStatus.APPROVED, Claim.batch_id.is_(None))
     ).one()
     return BatchTotals(claims or 0, int(pence or 0))
@@ -198,8 +206,7 @@ def batch_totals(session: Session, batch_ids: list[int]) -> dict[int, BatchTotal
     if not batch_ids:
         return {}
     rows = session.execute(
-        select(Claim.batch_id, func.count(func.distinct(Claim.id)), _approved(ClaimLine.amount_pence))
-        .select_from(Claim).outerjoin(ClaimLine, ClaimLine.claim_id == Claim.id)
+        select(Claim.batch_id, func.count(Claim.id), func.coalesce(func.sum(_approved_of_claim()), 0))
         .where(Claim.batch_id.in_(batch_ids)).group_by(Claim.batch_id)
     )
     return {batch_id: BatchTotals(claims, int(pence or 0)) for batch_id, claims, pence in rows}
@@ -400,15 +407,26 @@ def _volunteer_totals(starts_on: dt.date, ends_on: dt.date):
     )
 
 
+def _rows_and_total(session: Session, query, page: int, per_page: int) -> tuple[list, PageWindow]:
+    """The rows of `query` on `page` with the number of all its rows, counted in the same statement
+    (COUNT(*) OVER ()), so a grouped report is aggregated once, not once to count and again to page.
+    Only a page past the end costs two more statements (its total, then the last page)."""
+    counted = query.add_columns(func.count().over())
+    window = PageWindow.of(page * per_page, page, per_page)
+    found = session.execute(counted.offset(window.offset).limit(per_page)).all()
+    if not found and page > 1:
+        total = session.scalar(select(func.count()).select_from(query.subquery())) or 0
+        window = PageWindow.of(total, page, per_page)
+        found = session.execute(counted.offset(window.offset).limit(per_page)).all()
+    return [row[:-1] for row in found], PageWindow.of(found[0][-1] if found else 0, window.page, per_page)
+
+
 def volunteer_totals_page(session: Session, starts_on: dt.date, ends_on: dt.date, *, page: int = 1,
                           per_page: int = PAGE_SIZE) -> Page[VolunteerTotal]:
-    """Approved amounts per claimant (as `expense_totals`), by name, one page: two statements."""
-    grouped = _volunteer_totals(starts_on, ends_on)
-    window = PageWindow.of(session.scalar(select(func.count()).select_from(grouped.subquery())) or 0, page, per_page)
-    if not window.total:
-        return Page([], window)
-    rows = session.execute(grouped.order_by(User.name, User.id).offset(window.offset).limit(window.per_page))
-    return Page([VolunteerTotal(user_id, name, int(pence or 0)) for user_id, name, pence in rows], window)
+    """Approved amounts per claimant (as `expense_totals`), by name, one page: one statement."""
+    found, window = _rows_and_total(session, _volunteer_totals(starts_on, ends_on).order_by(User.name, User.id),
+                                    page, per_page)
+    return Page([VolunteerTotal(user_id, name, int(pence or 0)) for user_id, name, pence in found], window)
 
 
 def volunteer_totals(session: Session, starts_on: dt.date, ends_on: dt.date) -> list[VolunteerTotal]:
@@ -473,12 +491,10 @@ def _miles_rows(rows) -> list[VolunteerMiles]:
 
 
 def miles_page(session: Session, tax_year: int, *, page: int = 1, per_page: int = PAGE_SIZE) -> Page[VolunteerMiles]:
-    """One page of `miles_by_volunteer`, summed in SQL: two statements however many volunteers."""
-    per, rows = _miles_by_volunteer(tax_year)
-    window = PageWindow.of(session.scalar(select(func.count()).select_from(per)) or 0, page, per_page)
-    if not window.total:
-        return Page([], window)
-    return Page(_miles_rows(session.execute(rows.offset(window.offset).limit(window.per_page))), window)
+    """One page of `miles_by_volunteer`, summed in SQL: one statement however many volunteers."""
+    _per, rows = _miles_by_volunteer(tax_year)
+    found, window = _rows_and_total(session, rows, page, per_page)
+    return Page(_miles_rows(found), window)
 
 
 def miles_by_volunteer(session: Session, tax_year: int) -> list[VolunteerMiles]:

@@ -165,11 +165,11 @@ def test_an_unknown_view_or_a_nul_in_the_search_is_ignored(app, client, login_as
     assert len(rows(client.get("/expenses/review", query_string={"search": "Nul\x00 Person"}).text)) == 2
 
 
-def test_closed_claims_show_newest_first(app, client, login_as):
+def test_closed_claims_show_the_most_recently_made_first(app, client, login_as):
     ids = add_claims(app, 3, status=ClaimStatus.REJECTED)
     login_as(Role.COORDINATOR)
     with app.app_context():
-        newest = db.session.get(Claim, ids[0]).reference
+        newest = db.session.get(Claim, ids[-1]).reference
     assert references(client.get("/expenses/review?view=closed").text)[0] == newest
 
 

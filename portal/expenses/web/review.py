@@ -77,7 +77,7 @@ def review():
     form.month.choices = month_choices(clock.today())
     filters, narrowed = claim_filter(form, statuses=statuses)
     found = queries.claims_page(db.session, filters, page=page_arg(),
-                                order="newest-submitted" if view == "closed" else "oldest-submitted")
+                                order="newest-made" if view == "closed" else "oldest-submitted")
     return render_template(
         "expenses/review.html", found=found, views=VIEWS, view=view, heading=heading, filter_form=form,
         narrowed=narrowed, pagination=pagination(found.window, "expenses.review", {**narrowed, "view": view},
