@@ -20,28 +20,25 @@ from dataclasses import dataclass
 
 import numpy as np
 from _allocation_data import COORDINATOR_EMAIL, NOW, PASSWORD  # NOW: the bench data's clock
-from _timing import Timing, percentile
+from _pages import bench_app, signed_in, time_page
+from _timing import counting_statements
 from scipy.optimize import linprog
 from scipy.sparse import coo_array
-from sqlalchemy import delete, event, func, select
+from sqlalchemy import delete, func, select
 from sqlalchemy.engine import Engine
 from sqlalchemy.orm import Session
 
 from portal.allocation import bulk, solver
 from portal.allocation.models import AllocationProposal
-from portal.config import TestConfig
 from portal.core import clock
 from portal.core.audit import AuditEntry
 from portal.core.clock import to_london
 from portal.extensions import db
-from portal.factory import create_app
 
 PROPOSE_TARGET_S = 2.0
 SCORE_TOLERANCE = 1e-6
 RUNS = 3
 PAGE_RUNS = 10
-STATEMENT_TARGET = 30
-HTML_TARGET_KB = 300
 
 
 @dataclass(frozen=True)
@@ -84,84 +81,16 @@ def lp_optimum(places, capacities, edges) -> float:
     return float(-result.fun)
 
 
-class Counted:
-    """Counts the SQL statements run on an engine while in a `with` block."""
-
-    def __init__(self, engine) -> None:
-        self.engine, self.count = engine, 0
-
-    def _count(self, *_args, **_kwargs) -> None:
-        self.count += 1
-
-    def __enter__(self) -> Counted:
-        self.count = 0
-        event.listen(self.engine, "before_cursor_execute", self._count)
-        return self
-
-    def __exit__(self, *_exc) -> None:
-        event.remove(self.engine, "before_cursor_execute", self._count)
-
-
-@dataclass(frozen=True)
-class PageFigure:
-    """A page's time (p95 against 100 ms), statements and HTML size against their targets."""
-
-    timing: Timing
-    statements: int
-    html_kb: float
-
-    @property
-    def name(self) -> str:
-        return self.timing.name
-
-    @property
-    def passed(self) -> bool:
-        return self.timing.passed and self.statements <= STATEMENT_TARGET and self.html_kb <= HTML_TARGET_KB
-
-    def line(self) -> str:
-        verdict = "PASS" if self.passed else "FAIL"
-        return (f"{self.timing.name}: median {self.timing.median_ms:.0f} ms, p95 {self.timing.p95_ms:.0f} ms"
-                f" (target {self.timing.target_ms:.0f} ms); {self.statements} statements (target"
-                f" {STATEMENT_TARGET}); {self.html_kb:.0f} KB (target {HTML_TARGET_KB} KB) {verdict}")
-
-
-def _signed_in(app):
-    client = app.test_client()
-    response = client.post("/sign-in", data={"email": COORDINATOR_EMAIL, "password": PASSWORD})
-    if response.status_code != 302:
-        raise SystemExit(f"could not sign in as {COORDINATOR_EMAIL} ({response.status_code})")
-    return client
-
-
-def _page(client, engine, name: str, path: str) -> PageFigure:
-    samples = []
-    for run in range(PAGE_RUNS + 1):
-        started = time.perf_counter()
-        response = client.get(path)
-        elapsed = (time.perf_counter() - started) * 1000
-        if response.status_code != 200:
-            raise SystemExit(f"{path} answered {response.status_code}")
-        if run:  # the first call warms up
-            samples.append(elapsed)
-    with Counted(engine) as counted:
-        response = client.get(path)
-    figure = PageFigure(Timing(name, statistics.median(samples), percentile(samples, 0.95), 100.0), counted.count,
-                        len(response.data) / 1024)
-    print(figure.line(), flush=True)
-    return figure
-
-
 def post_figures(url: str) -> tuple[list, Engine]:
     """The POST of the bulk proposal through the app, then the pages; returns the figures and the app's
     engine. The proposals made are left for `bulk_figures` to delete."""
-    app = create_app(TestConfig, SQLALCHEMY_DATABASE_URI=url, LOGIN_LIMIT_PER_ACCOUNT="1000 per minute",
-                     WTF_CSRF_ENABLED=False)
-    client = _signed_in(app)
+    app = bench_app(url, WTF_CSRF_ENABLED=False)
+    client = signed_in(app, COORDINATOR_EMAIL, PASSWORD)
     with app.app_context():
         engine = db.engine
     seconds, cpu, statements, proposal_id = [], [], [], 0
     for _ in range(RUNS):
-        with Counted(engine) as counted:
+        with counting_statements(engine) as counted:
             started, started_cpu = time.perf_counter(), time.process_time()
             response = client.post("/allocation/proposals", data={})
             seconds.append(time.perf_counter() - started)
@@ -195,7 +124,8 @@ def post_figures(url: str) -> tuple[list, Engine]:
         ("GET /allocation/?needs=no&waited=10&district=Dover", "/allocation/?needs=no&waited=10&district=Dover"),
         ("GET /allocation/?page=1000000 (last page)", "/allocation/?page=1000000"),
     ]
-    figures.extend(_page(client, engine, name, path) for name, path in pages)
+    # One warm-up call, then PAGE_RUNS timed.
+    figures.extend(time_page(client, engine, name, path, runs=PAGE_RUNS, warmup=1) for name, path in pages)
     return figures, engine
 
 

@@ -96,3 +96,12 @@ def counting_statements(engine: Engine) -> Iterator[StatementCount]:
         yield counted
     finally:
         event.remove(engine, "before_cursor_execute", counted)
+
+
+def report(results: list, *, within: str = "within target") -> int:
+    """Print how many `results` (each with `.name` and `.passed`) met their targets, naming those that
+    did not; returns the exit status (1 if any did not)."""
+    failed = [result.name for result in results if not result.passed]
+    print(f"\n{len(results) - len(failed)} of {len(results)} {within}" +
+          (f"; over: {', '.join(failed)}" if failed else ""))
+    return 1 if failed else 0

@@ -17,8 +17,6 @@ then `ranking.rank_candidates(..., limit=10)` on a plain Session with nothing ca
 
 from __future__ import annotations
 
-import argparse
-import os
 import statistics
 import sys
 import time
@@ -26,17 +24,14 @@ from dataclasses import dataclass
 
 import _allocation_data as allocation_data
 from _allocation_bulk import bulk_figures
-from _timing import Timing, percentile
-from sqlalchemy import create_engine, exists, func, select, text
-from sqlalchemy.engine import make_url
+from _database import bench_parser, bench_url, load_once, prepare_schema
+from _timing import Timing, percentile, report
+from sqlalchemy import exists, func, select
 from sqlalchemy.orm import Session
 
-import portal.models  # noqa: F401  (every table on Base.metadata)
 from portal.allocation import ranking
 from portal.allocation.models import LIVE_OFFER_STATUSES, AllocationOffer, CaseNeeds
 from portal.cases.models import Case, CaseStatus
-from portal.core import settings
-from portal.core.db import Base
 from portal.volunteers.profiles.models import Volunteer
 
 DEFAULT_URL = "postgresql+psycopg://root@127.0.0.1:5432/bench_allocation"
@@ -46,20 +41,6 @@ FULL_WAITING = 5_000
 LOADED_SETTING = "bench.allocation_loaded"
 RANK_TARGET_MS = 50.0
 RANKED_CASES = 200
-
-
-def ensure_database(url: str) -> None:
-    """Create the bench database if it does not exist (connecting to `postgres` to do so)."""
-    target = make_url(url)
-    admin = create_engine(target.set(database="postgres"), isolation_level="AUTOCOMMIT")
-    with admin.connect() as connection:
-        exists_already = connection.scalar(
-            text("SELECT 1 FROM pg_database WHERE datname = :name"), {"name": target.database}
-        )
-        if not exists_already:
-            connection.execute(text(f'CREATE DATABASE "{target.database}"'))
-            print(f"Created database {target.database}")
-    admin.dispose()
 
 
 def waiting_case_ids(session: Session, count: int) -> list[int]:
@@ -110,45 +91,22 @@ def bench_ranking(session: Session, case_ids: list[int]) -> Timing:
 
 
 def main(argv: list[str] | None = None) -> int:
-    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
-    parser.add_argument("--scale", type=float, default=1.0,
-                        help="fraction of the full volume (1.0 = 20,000 volunteers, 10,000 open cases, "
-                             "5,000 of them waiting)")
-    parser.add_argument("--reset", action="store_true", help="drop the bench tables and load again")
+    parser = bench_parser(__doc__, "fraction of the full volume (1.0 = 20,000 volunteers, 10,000 open cases, "
+                                   "5,000 of them waiting)")
     parser.add_argument("--cases", type=int, default=RANKED_CASES, help="how many waiting cases to rank")
     args = parser.parse_args(argv)
-    url = os.environ.get("PORTAL_BENCH_DATABASE_URL", DEFAULT_URL)
-    if not url.startswith("postgresql"):
-        raise SystemExit("The bench needs PostgreSQL (PORTAL_BENCH_DATABASE_URL)")
+    url = bench_url(DEFAULT_URL)
     volume = {"volunteers": max(100, int(FULL_VOLUNTEERS * args.scale)), "cases": max(50, int(FULL_CASES * args.scale)),
               "waiting": max(25, int(FULL_WAITING * args.scale))}
 
-    ensure_database(url)
-    engine = create_engine(url)
-    if args.reset:
-        with engine.begin() as connection:
-            connection.execute(text("DROP TABLE IF EXISTS alembic_version"))
-        Base.metadata.drop_all(engine)
-    Base.metadata.create_all(engine)
-    with Session(engine) as session:
-        loaded = settings.get_setting(session, LOADED_SETTING)
-        existing = session.scalar(select(func.count(Volunteer.id)))
-    if loaded is None and existing:
-        raise SystemExit("The bench database holds volunteers it did not load; use --reset")
-    if loaded is not None and loaded != volume:
-        raise SystemExit(f"The bench database holds {loaded}; use --scale for that or --reset")
-    if loaded is None:
-        print(f"Loading {volume['volunteers']:,} volunteers and {volume['cases']:,} open cases"
-              f" ({volume['waiting']:,} waiting)", flush=True)
-        begun = time.perf_counter()
-        allocation_data.load(engine, **volume)
-        with Session(engine) as session:
-            settings.set_setting(session, LOADED_SETTING, volume)
-            session.commit()
-        print(f"Loaded in {time.perf_counter() - begun:.1f} s", flush=True)
-    else:
-        print(f"Reusing {loaded['volunteers']:,} volunteers and {loaded['cases']:,} open cases"
-              f" ({loaded['waiting']:,} waiting)", flush=True)
+    engine = prepare_schema(url, args.reset)
+    load_once(engine, LOADED_SETTING, volume, existing=select(func.count(Volunteer.id)), what="volunteers",
+              mismatch=lambda loaded: f"The bench database holds {loaded}; use --scale for that or --reset",
+              loading=f"Loading {volume['volunteers']:,} volunteers and {volume['cases']:,} open cases"
+                      f" ({volume['waiting']:,} waiting)",
+              reusing=f"Reusing {volume['volunteers']:,} volunteers and {volume['cases']:,} open cases"
+                      f" ({volume['waiting']:,} waiting)",
+              load=lambda: allocation_data.load(engine, **volume))
 
     results: list[Timing] = []
     with Session(engine) as session:
@@ -158,10 +116,7 @@ def main(argv: list[str] | None = None) -> int:
         session.rollback()
         print("\nBulk proposal")
         results.extend(bulk_figures(session, url))
-    failed = [result.name for result in results if not result.passed]
-    print(f"\n{len(results) - len(failed)} of {len(results)} within target" +
-          (f"; over: {', '.join(failed)}" if failed else ""))
-    return 1 if failed else 0
+    return report(results)
 
 
 if __name__ == "__main__":

@@ -15,22 +15,20 @@ facilitator (their case page); routes that do not exist yet are skipped with a n
 
 from __future__ import annotations
 
-import argparse
 import datetime as dt
-import os
 import random
 import sys
 import time
 from collections.abc import Iterable, Iterator
 
-from _database import ensure_database, timed_copy, vacuum_analyze
-from _timing import Timing, measure
-from sqlalchemy import create_engine, func, select, text
+from _database import bench_parser, bench_url, load_once, prepare_schema, timed_copy, vacuum_analyze
+from _pages import PASSWORD, bench_app, expect_ok, signed_in
+from _timing import Timing, measure, report
+from sqlalchemy import func, select, text
 from sqlalchemy.engine import Engine
 from sqlalchemy.orm import Session
 from werkzeug.exceptions import NotFound as NoRoute
 
-import portal.models  # noqa: F401  (every table on Base.metadata)
 from portal.cases import queries
 from portal.cases.models import (
     Case,
@@ -45,18 +43,14 @@ from portal.cases.models import (
     ReferralSource,
 )
 from portal.cases.services import first_contact_due_on, format_reference
-from portal.config import TestConfig
-from portal.core import account_services, settings
+from portal.core import account_services
 from portal.core.accounts import Role, User, find_user_by_email
-from portal.core.db import Base
 from portal.core.passwords import hash_password
-from portal.factory import create_app
 
 DEFAULT_URL = "postgresql+psycopg://root@127.0.0.1:5432/bench_cases"
 FULL_CASES = 100_000
 ATTEMPTS_PER_CASE = 10
 LOADED_SETTING = "bench.cases_loaded"
-PASSWORD = "bench-password-kettle-42"
 COORDINATOR = "bench-coordinator@example.org"
 FACILITATOR = "bench-facilitator@example.org"
 TODAY = dt.date(2026, 11, 23)
@@ -214,19 +208,6 @@ def load(engine: Engine, cases: int, coordinator_id: int, facilitator_id: int, *
     vacuum_analyze(engine)
 
 
-def _expect_ok(response) -> None:
-    if response.status_code != 200:
-        raise SystemExit(f"{response.request.path} answered {response.status_code}")
-
-
-def _signed_in(app, email: str):
-    client = app.test_client()
-    response = client.post("/sign-in", data={"email": email, "password": PASSWORD})
-    if response.status_code != 302:
-        raise SystemExit(f"could not sign in as {email} ({response.status_code})")
-    return client
-
-
 def _route_exists(app, path: str) -> bool:
     try:
         app.url_map.bind("localhost").match(path, method="GET")
@@ -236,8 +217,8 @@ def _route_exists(app, path: str) -> bool:
 
 
 def bench_pages(url: str, case_id: int, facilitator_case_id: int, results: list[Timing], runs: int) -> None:
-    app = create_app(TestConfig, SQLALCHEMY_DATABASE_URI=url, LOGIN_LIMIT_PER_ACCOUNT="1000 per minute")
-    coordinator, facilitator = _signed_in(app, COORDINATOR), _signed_in(app, FACILITATOR)
+    app = bench_app(url)
+    coordinator, facilitator = signed_in(app, COORDINATOR), signed_in(app, FACILITATOR)
     report = "kind=quarter&year=2026&quarter=3&referrer=Essex+Police"
     pages = [
         ("GET /cases/ (first page)", coordinator, "/cases/"),
@@ -256,7 +237,7 @@ def bench_pages(url: str, case_id: int, facilitator_case_id: int, results: list[
         if not _route_exists(app, path.split("?")[0]):
             print(f"{name}: skipped, no such route yet", flush=True)
             continue
-        results.append(measure(name, lambda client=client, path=path: client.get(path), check=_expect_ok,
+        results.append(measure(name, lambda client=client, path=path: client.get(path), check=expect_ok,
                                runs=runs))
 
 
@@ -302,42 +283,19 @@ def bench_queries(engine: Engine, case_id: int, coordinator_id: int, facilitator
 
 
 def main(argv: list[str] | None = None) -> int:
-    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
-    parser.add_argument("--scale", type=float, default=1.0,
-                        help="fraction of the full volume (1.0 = 100,000 cases, 1,000,000 attempts)")
-    parser.add_argument("--reset", action="store_true", help="drop the bench tables and load again")
-    parser.add_argument("--runs", type=int, default=30)
+    parser = bench_parser(__doc__, "fraction of the full volume (1.0 = 100,000 cases, 1,000,000 attempts)", runs=30)
     args = parser.parse_args(argv)
-    url = os.environ.get("PORTAL_BENCH_DATABASE_URL", DEFAULT_URL)
-    if not url.startswith("postgresql"):
-        raise SystemExit("The bench needs PostgreSQL (PORTAL_BENCH_DATABASE_URL)")
+    url = bench_url(DEFAULT_URL)
     cases = max(100, int(FULL_CASES * args.scale))
 
-    ensure_database(url)
-    engine = create_engine(url)
-    if args.reset:
-        with engine.begin() as connection:
-            connection.execute(text("DROP TABLE IF EXISTS alembic_version"))
-        Base.metadata.drop_all(engine)
-    Base.metadata.create_all(engine)
+    engine = prepare_schema(url, args.reset)
     with Session(engine) as session:
         coordinator_id, facilitator_id = _people(session)
-        loaded = settings.get_setting(session, LOADED_SETTING)
-        existing = session.scalar(select(func.count(Case.id)))
-    if loaded is None and existing:
-        raise SystemExit("The bench database holds cases it did not load; use --reset")
-    if loaded is not None and loaded != cases:
-        raise SystemExit(f"The bench database holds {loaded:,} cases; use --scale for that or --reset")
-    if loaded is None:
-        print(f"Loading {cases:,} cases and {cases * ATTEMPTS_PER_CASE:,} contact attempts", flush=True)
-        begun = time.perf_counter()
-        load(engine, cases, coordinator_id, facilitator_id)
-        with Session(engine) as session:
-            settings.set_setting(session, LOADED_SETTING, cases)
-            session.commit()
-        print(f"Loaded in {time.perf_counter() - begun:.1f} s", flush=True)
-    else:
-        print(f"Reusing {loaded:,} cases already loaded", flush=True)
+    load_once(engine, LOADED_SETTING, cases, existing=select(func.count(Case.id)), what="cases",
+              mismatch=lambda loaded: f"The bench database holds {loaded:,} cases; use --scale for that or --reset",
+              loading=f"Loading {cases:,} cases and {cases * ATTEMPTS_PER_CASE:,} contact attempts",
+              reusing=f"Reusing {cases:,} cases already loaded",
+              load=lambda: load(engine, cases, coordinator_id, facilitator_id))
 
     with Session(engine) as session:
         facilitator_case_id = session.scalar(text(
@@ -350,10 +308,7 @@ def main(argv: list[str] | None = None) -> int:
     bench_pages(url, case_id, facilitator_case_id, results, args.runs)
     print(f"\nQueries on a plain Session ({args.runs} calls each)")
     bench_queries(engine, case_id, coordinator_id, facilitator_id, facilitator_case_id, results, args.runs)
-    failed = [result.name for result in results if not result.passed]
-    print(f"\n{len(results) - len(failed)} of {len(results)} within target" +
-          (f"; over: {', '.join(failed)}" if failed else ""))
-    return 1 if failed else 0
+    return report(results)
 
 
 if __name__ == "__main__":

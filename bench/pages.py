@@ -25,27 +25,24 @@ was made for. Exit status 1 if any page misses a target.
 
 from __future__ import annotations
 
-import argparse
 import hashlib
 import logging
-import os
 import statistics
 import sys
-import time
 from dataclasses import dataclass
 
 import _pages_data as data
-from _database import ensure_database
-from _timing import TARGET_MS, counting_statements, percentile, samples_ms
-from sqlalchemy import create_engine, text
+from _database import bench_parser, bench_url, load_once, prepare_schema
+from _pages import HTML_TARGET_KB, STATEMENT_TARGET, signed_in, statements_and_kb, verdict
+from _timing import TARGET_MS, percentile, samples_ms
+from sqlalchemy import text
 from sqlalchemy.dialects import postgresql
 from sqlalchemy.engine import Engine
 from sqlalchemy.exc import DBAPIError
 from sqlalchemy.orm import Session
 
-import portal.models  # noqa: F401  (every table on Base.metadata)
 from portal.config import TestConfig
-from portal.core import clock, settings
+from portal.core import clock
 from portal.core.db import Base
 from portal.core.passwords import hash_password
 from portal.extensions import db
@@ -53,8 +50,6 @@ from portal.factory import create_app
 
 DEFAULT_URL = "postgresql+psycopg://root@127.0.0.1:5432/bench_pages"
 LOADED_SETTING = "bench.pages_loaded"
-STATEMENT_TARGET = 30
-HTML_TARGET_KB = 300
 SLOW_MS = 1000.0
 SLOW_RUNS = 3
 EXPORT_SUFFIXES = (".ics", ".csv", ".xlsx")
@@ -90,35 +85,20 @@ def add_missing_indexes(engine: Engine) -> None:
                 print(f"Could not create index {index.name}: {error.orig}", flush=True)
 
 
-def prepare(engine: Engine, url: str, scale: float, reset: bool) -> None:
+def prepare(engine: Engine, url: str, scale: float) -> None:
     """Load the data unless this scale and schema are loaded already (see the module docstring)."""
     wanted = {"scale": scale, "schema": schema_fingerprint()}
-    if reset:
-        with engine.begin() as connection:
-            connection.execute(text("DROP TABLE IF EXISTS alembic_version"))
-        Base.metadata.drop_all(engine)
-    Base.metadata.create_all(engine)
-    with Session(engine) as session:
-        loaded = settings.get_setting(session, LOADED_SETTING)
-        users = session.scalar(text("SELECT count(*) FROM users"))
-    if loaded == wanted:
-        print(f"Reusing the data loaded at scale {scale}", flush=True)
+
+    def mismatch(loaded: dict) -> str:
+        if loaded["scale"] != scale:
+            return f"The bench database holds scale {loaded['scale']}; use --scale for that or --reset"
+        return "The models changed since the bench data was loaded; use --reset to load again"
+
+    sizes = ", ".join(f"{key} {value:,}" for key, value in data.sizes(scale).items())
+    if not load_once(engine, LOADED_SETTING, wanted, existing=text("SELECT count(*) FROM users"), what="data",
+                     mismatch=mismatch, loading=f"Loading {sizes}", reusing=f"Reusing the data loaded at scale {scale}",
+                     load=lambda: data.load(engine, url, scale)):
         add_missing_indexes(engine)
-        return
-    if loaded is None and users:
-        raise SystemExit("The bench database holds data it did not load; use --reset")
-    if loaded is not None and loaded["scale"] != scale:
-        raise SystemExit(f"The bench database holds scale {loaded['scale']}; use --scale for that or --reset")
-    if loaded is not None:
-        raise SystemExit("The models changed since the bench data was loaded; use --reset to load again")
-    sizes = data.sizes(scale)
-    print("Loading " + ", ".join(f"{key} {value:,}" for key, value in sizes.items()), flush=True)
-    begun = time.perf_counter()
-    data.load(engine, url, scale)
-    with Session(engine) as session:
-        settings.set_setting(session, LOADED_SETTING, wanted)
-        session.commit()
-    print(f"Loaded in {time.perf_counter() - begun:.0f} s", flush=True)
 
 
 def _one(session: Session, sql: str, **params) -> int | None:
@@ -313,21 +293,11 @@ class PageResult:
         ) if not passed]
 
     def line(self) -> str:
-        def verdict(passed: bool) -> str:
-            return "PASS" if passed else "FAIL"
         slow = f" (slow: {self.runs} runs)" if self.slow else ""
         return (f"{self.role:<11} {self.url:<58} {self.median_ms:8.1f} {self.p95_ms:8.1f}"
                 f" {verdict(self.p95_ms <= TARGET_MS)} {self.statements:6d}"
                 f" {verdict(self.statements <= STATEMENT_TARGET)}"
                 f" {self.html_kb:7.1f} {verdict(self.html_kb <= HTML_TARGET_KB)}{slow}")
-
-
-def signed_in(app, email: str):
-    client = app.test_client()
-    response = client.post("/sign-in", data={"email": email, "password": data.PASSWORD})
-    if response.status_code != 302:
-        raise SystemExit(f"could not sign in as {email} ({response.status_code})")
-    return client
 
 
 def time_page(client, engine: Engine, role: str, url: str, runs: int) -> PageResult:
@@ -345,10 +315,8 @@ def time_page(client, engine: Engine, role: str, url: str, runs: int) -> PageRes
     if slow:
         runs = min(runs, SLOW_RUNS)
     samples = samples_ms(get, runs=runs, warmup=0, check=ok)
-    with counting_statements(engine) as counted:
-        response = get()
-    return PageResult(role, url, statistics.median(samples), percentile(samples, 0.95), runs, slow, counted.count,
-                      len(response.data) / 1024)
+    return PageResult(role, url, statistics.median(samples), percentile(samples, 0.95), runs, slow,
+                      *statements_and_kb(client, engine, url))
 
 
 class LastError(logging.Handler):
@@ -375,7 +343,7 @@ class Survey:
 
 def bench_role(app, engine: Engine, role: str, email: str, routes: list[Route], values: dict[tuple, object],
                only: str | None, runs: int, survey: Survey, last_error: LastError) -> list[PageResult]:
-    client = signed_in(app, email)
+    client = signed_in(app, email, data.PASSWORD)
     results = []
     for route in routes:
         url, missing = build_url(app, route, role, values)
@@ -439,19 +407,14 @@ def report(results: list[PageResult], survey: Survey, left_out: list[str], *, su
 
 
 def main(argv: list[str] | None = None) -> int:
-    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
-    parser.add_argument("--scale", type=float, default=1.0, help="fraction of national size (1.0 = 20,000"
-                        " volunteers, 105,000 cases, 1,000,000 contact attempts and audit entries)")
-    parser.add_argument("--reset", action="store_true", help="drop the bench tables and load again")
-    parser.add_argument("--runs", type=int, default=20, help="timed calls per page, after 2 warm-up calls")
+    parser = bench_parser(__doc__, "fraction of national size (1.0 = 20,000 volunteers, 105,000 cases,"
+                                   " 1,000,000 contact attempts and audit entries)",
+                          runs=20, runs_help="timed calls per page, after 2 warm-up calls")
     parser.add_argument("--only", help="time only the pages whose role, endpoint or URL contains this")
     args = parser.parse_args(argv)
-    url = os.environ.get("PORTAL_BENCH_DATABASE_URL", DEFAULT_URL)
-    if not url.startswith("postgresql"):
-        raise SystemExit("The bench needs PostgreSQL (PORTAL_BENCH_DATABASE_URL)")
-    ensure_database(url)
-    engine = create_engine(url)
-    prepare(engine, url, args.scale, args.reset)
+    url = bench_url(DEFAULT_URL)
+    engine = prepare_schema(url, args.reset)
+    prepare(engine, url, args.scale)
     engine.dispose()
 
     # Every page reads the clock: pin it to the day the data was made for.

@@ -42,15 +42,13 @@ from http.cookies import SimpleCookie
 from pathlib import Path
 from urllib.parse import urlencode
 
-from _database import ensure_database
+from _database import prepare_schema
 from sqlalchemy import create_engine, text
 from sqlalchemy.exc import ProgrammingError
 
-import portal.models  # noqa: F401  (every table on Base.metadata)
 from portal import demo
 from portal.config import TestConfig
 from portal.core import clock, settings
-from portal.core.db import Base
 from portal.extensions import db
 from portal.factory import create_app
 
@@ -68,10 +66,7 @@ UNLIMITED = "1000000 per minute"
 
 def prepare_demo(url: str) -> None:
     """Create the demo database with the demo data if it is not there yet."""
-    ensure_database(url)
-    engine = create_engine(url)
-    Base.metadata.create_all(engine)
-    engine.dispose()
+    prepare_schema(url, reset=False).dispose()
     app = create_app(TestConfig, SQLALCHEMY_DATABASE_URI=url)
     with app.app_context():
         if settings.get_setting(db.session, settings.DEMO_DATABASE):

@@ -25,29 +25,33 @@ Update Service) and national security vetting for 10% (reviewed after 60 months)
 
 from __future__ import annotations
 
-import argparse
 import datetime as dt
-import os
 import random
 import statistics
 import sys
 import time
-from dataclasses import dataclass
 
-from _database import ensure_database, insert_rows, reset_sequences, vacuum_analyze
-from _timing import TARGET_MS, Timing, measure
-from sqlalchemy import create_engine, event, func, select, text
+from _database import bench_parser, bench_url, insert_rows, load_once, prepare_schema, reset_sequences, vacuum_analyze
+from _pages import (
+    HTML_TARGET_KB,
+    PASSWORD,
+    STATEMENT_TARGET,
+    PageFigures,
+    bench_app,
+    expect_ok,
+    signed_in,
+    summary,
+    time_page,
+)
+from _timing import TARGET_MS, Timing, measure, report
+from sqlalchemy import func, select
 from sqlalchemy.engine import Engine
 from sqlalchemy.orm import Session
 
-import portal.models  # noqa: F401  (every table on Base.metadata)
-from portal.config import TestConfig
-from portal.core import clock, settings
+from portal.core import clock
 from portal.core.accounts import Role, User, UserRole
-from portal.core.db import Base
 from portal.core.passwords import hash_password
 from portal.extensions import db
-from portal.factory import create_app
 from portal.volunteers.profiles.models import Volunteer, VolunteerStatus
 from portal.volunteers.vetting import queries
 from portal.volunteers.vetting.models import CheckKind, CheckStatus, VettingCheck
@@ -56,12 +60,9 @@ from portal.volunteers.vetting.rules import add_months
 DEFAULT_URL = "postgresql+psycopg://root@127.0.0.1:5432/bench_vetting"
 FULL_VOLUNTEERS = 20_000
 LOADED_SETTING = "bench.vetting_loaded"
-PASSWORD = "bench-password-kettle-42"
 COORDINATOR = "bench-coordinator@example.org"
 TODAY = dt.date(2026, 11, 23)
 NOW = dt.datetime(2026, 11, 23, 10, 0, tzinfo=dt.UTC)
-STATEMENT_TARGET = 30
-HTML_TARGET_KB = 300
 STATUS_MIX = {
     VolunteerStatus.ACTIVE: 75, VolunteerStatus.TRAINING: 8, VolunteerStatus.VETTING: 7,
     VolunteerStatus.PAUSED: 5, VolunteerStatus.LEFT: 5,
@@ -157,33 +158,9 @@ def load(engine: Engine, volunteers: int, password_hash: str) -> None:
     vacuum_analyze(engine)
 
 
-@dataclass(frozen=True)
-class PageFigures:
-    timing: Timing
-    statements: int
-    html_kb: float
-
-    @property
-    def passed(self) -> bool:
-        return self.timing.passed and self.statements <= STATEMENT_TARGET and self.html_kb <= HTML_TARGET_KB
-
-
-def _signed_in(app):
-    client = app.test_client()
-    response = client.post("/sign-in", data={"email": COORDINATOR, "password": PASSWORD})
-    if response.status_code != 302:
-        raise SystemExit(f"could not sign in as {COORDINATOR} ({response.status_code})")
-    return client
-
-
-def _expect_ok(response) -> None:
-    if response.status_code != 200:
-        raise SystemExit(f"{response.request.path} answered {response.status_code}")
-
-
 def bench_pages(url: str, runs: int) -> list[PageFigures]:
-    app = create_app(TestConfig, SQLALCHEMY_DATABASE_URI=url, LOGIN_LIMIT_PER_ACCOUNT="1000 per minute")
-    client = _signed_in(app)
+    app = bench_app(url)
+    client = signed_in(app, COORDINATOR)
     with app.app_context():
         engine = db.engine
     with Session(engine) as session:
@@ -200,33 +177,14 @@ def bench_pages(url: str, runs: int) -> list[PageFigures]:
          "/volunteering/vetting?group=lapsed&kind=nppv&required=yes"),
         ("GET /volunteering/vetting?group=missing&search=patel", "/volunteering/vetting?group=missing&search=patel"),
     ]
-    figures = []
-    for name, path in pages:
-        timing = measure(name, lambda path=path: client.get(path), check=_expect_ok, runs=runs)
-        statements = 0
-
-        def count(*_args, **_kwargs):
-            nonlocal statements
-            statements += 1
-
-        event.listen(engine, "before_cursor_execute", count)
-        try:
-            response = client.get(path)
-        finally:
-            event.remove(engine, "before_cursor_execute", count)
-        result = PageFigures(timing, statements, len(response.data) / 1024)
-        print(f"    {statements} statements (target {STATEMENT_TARGET})"
-              f" {'PASS' if statements <= STATEMENT_TARGET else 'FAIL'},"
-              f" {result.html_kb:.1f} KB of HTML (target {HTML_TARGET_KB} KB)"
-              f" {'PASS' if result.html_kb <= HTML_TARGET_KB else 'FAIL'}", flush=True)
-        figures.append(result)
+    figures = [time_page(client, engine, name, path, runs=runs) for name, path in pages]
     # An export, not a page: timed and reported, with no target.
     samples, size, rows = [], 0, 0
     for _ in range(3):
         started = time.perf_counter()
         response = client.get("/volunteering/vetting/export.csv")
         samples.append((time.perf_counter() - started) * 1000)
-        _expect_ok(response)
+        expect_ok(response)
         size, rows = len(response.data), len(response.data.splitlines()) - 1
     print(f"GET /volunteering/vetting/export.csv (every row): median {statistics.median(samples):.0f} ms of 3,"
           f" {size / 1024:,.0f} KB of CSV, {rows:,} rows (no target)", flush=True)
@@ -248,42 +206,20 @@ def bench_queries(engine: Engine, runs: int) -> list[Timing]:
 
 
 def main(argv: list[str] | None = None) -> int:
-    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
-    parser.add_argument("--scale", type=float, default=1.0, help="fraction of the full volume (1.0 = 20,000)")
-    parser.add_argument("--reset", action="store_true", help="drop the bench tables and load again")
-    parser.add_argument("--runs", type=int, default=30)
+    parser = bench_parser(__doc__, "fraction of the full volume (1.0 = 20,000)", runs=30)
     args = parser.parse_args(argv)
-    url = os.environ.get("PORTAL_BENCH_DATABASE_URL", DEFAULT_URL)
-    if not url.startswith("postgresql"):
-        raise SystemExit("The bench needs PostgreSQL (PORTAL_BENCH_DATABASE_URL)")
+    url = bench_url(DEFAULT_URL)
     volunteers = max(100, int(FULL_VOLUNTEERS * args.scale))
     # Every page reads the clock: pin it to the day the data was made for.
     clock.now = lambda: NOW
 
-    ensure_database(url)
-    engine = create_engine(url)
-    if args.reset:
-        with engine.begin() as connection:
-            connection.execute(text("DROP TABLE IF EXISTS alembic_version"))
-        Base.metadata.drop_all(engine)
-    Base.metadata.create_all(engine)
-    with Session(engine) as session:
-        loaded = settings.get_setting(session, LOADED_SETTING)
-        existing = session.scalar(select(func.count(Volunteer.id)))
-    if loaded is None and existing:
-        raise SystemExit("The bench database holds volunteers it did not load; use --reset")
-    if loaded is not None and loaded != volunteers:
-        raise SystemExit(f"The bench database holds {loaded:,} volunteers; use --scale for that or --reset")
-    if loaded is None:
-        print(f"Loading {volunteers:,} volunteers with their vetting checks", flush=True)
-        begun = time.perf_counter()
-        load(engine, volunteers, hash_password(PASSWORD))
-        with Session(engine) as session:
-            settings.set_setting(session, LOADED_SETTING, volunteers)
-            session.commit()
-        print(f"Loaded in {time.perf_counter() - begun:.1f} s", flush=True)
-    else:
-        print(f"Reusing {volunteers:,} volunteers already loaded", flush=True)
+    engine = prepare_schema(url, args.reset)
+    load_once(engine, LOADED_SETTING, volunteers, existing=select(func.count(Volunteer.id)), what="volunteers",
+              mismatch=lambda loaded: f"The bench database holds {loaded:,} volunteers;"
+                                      " use --scale for that or --reset",
+              loading=f"Loading {volunteers:,} volunteers with their vetting checks",
+              reusing=f"Reusing {volunteers:,} volunteers already loaded",
+              load=lambda: load(engine, volunteers, hash_password(PASSWORD)))
     with Session(engine) as session:
         checks = session.scalar(select(func.count(VettingCheck.id)))
         counts = queries.dashboard_counts(session, TODAY, queries.get_rules(session))
@@ -295,14 +231,8 @@ def main(argv: list[str] | None = None) -> int:
     pages = bench_pages(url, args.runs)
     print(f"\nQueries on a plain Session ({args.runs} calls each)")
     timings = bench_queries(engine, args.runs)
-    print(f"\nPages: {sum(figures.timing.passed for figures in pages)} of {len(pages)} within {TARGET_MS:.0f} ms p95,"
-          f" {sum(figures.statements <= STATEMENT_TARGET for figures in pages)} within {STATEMENT_TARGET} statements,"
-          f" {sum(figures.html_kb <= HTML_TARGET_KB for figures in pages)} within {HTML_TARGET_KB} KB")
-    failed = [figures.timing.name for figures in pages if not figures.passed]
-    failed += [timing.name for timing in timings if not timing.passed]
-    total = len(pages) + len(timings)
-    print(f"\n{total - len(failed)} of {total} within target" + (f"; over: {', '.join(failed)}" if failed else ""))
-    return 1 if failed else 0
+    print(f"\nPages: {summary(pages)}")
+    return report([*pages, *timings])
 
 
 if __name__ == "__main__":
