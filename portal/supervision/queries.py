@@ -7,7 +7,7 @@ from collections.abc import Iterable
 from dataclasses import dataclass
 
 from sqlalchemy import and_, exists, func, literal, or_, select
-from sqlalchemy.orm import Session, selectinload
+from sqlalchemy.orm import Session, contains_eager, selectinload
 
 from portal.cases.models import Allocation, Case, CaseSession, SessionType
 from portal.cases.queries import MyCase, list_my_cases
@@ -77,10 +77,10 @@ def is_supervisor(session: Session, user: User | None, *, lock: bool = False) ->
 
 
 def list_named_supervisors(session: Session) -> list[Supervisor]:
-    """Current named supervisors, by name."""
+    """Current named supervisors, by name, each with its account loaded (one statement however many)."""
     return list(
         session.scalars(
-            select(Supervisor).join(User, User.id == Supervisor.user_id)
+            select(Supervisor).join(Supervisor.user).options(contains_eager(Supervisor.user))
             .where(Supervisor.ended_at.is_(None)).order_by(User.name, Supervisor.id)
         )
     )
