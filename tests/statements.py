@@ -2,15 +2,18 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
+
 from flask import Flask
 from flask.testing import FlaskClient
 from sqlalchemy import event
+from werkzeug.test import TestResponse
 
 from portal.extensions import db
 
 
-def page_statements(app: Flask, client: FlaskClient, url: str) -> tuple[int, str]:
-    """GET `url` (it must answer 200) and return how many SQL statements it ran, with the page's text."""
+def statements_of(app: Flask, request: Callable[[], TestResponse]) -> tuple[int, TestResponse]:
+    """Call `request` (a client call) and return how many SQL statements it ran, with its response."""
     count = 0
 
     def counter(*_args, **_kwargs):
@@ -20,8 +23,14 @@ def page_statements(app: Flask, client: FlaskClient, url: str) -> tuple[int, str
     with app.app_context():
         event.listen(db.engine, "before_cursor_execute", counter)
         try:
-            response = client.get(url)
+            response = request()
         finally:
             event.remove(db.engine, "before_cursor_execute", counter)
+    return count, response
+
+
+def page_statements(app: Flask, client: FlaskClient, url: str) -> tuple[int, str]:
+    """GET `url` (it must answer 200) and return how many SQL statements it ran, with the page's text."""
+    count, response = statements_of(app, lambda: client.get(url))
     assert response.status_code == 200, f"{url} answered {response.status_code}"
     return count, response.get_data(as_text=True)

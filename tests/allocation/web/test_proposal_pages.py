@@ -8,7 +8,7 @@ import datetime as dt
 import re
 
 import pytest
-from sqlalchemy import event, select
+from sqlalchemy import select
 
 from portal.allocation.models import AllocationOffer, AllocationProposal, ProposalItem, ProposalItemStatus
 from portal.cases.models import CaseStatus
@@ -18,7 +18,7 @@ from portal.extensions import db
 from tests.allocation.builders import NOW, make_facilitator, make_waiting_case
 from tests.builders import make_user
 from tests.cases.builders import make_case
-from tests.statements import page_statements
+from tests.statements import page_statements, statements_of
 
 
 @pytest.fixture(autouse=True)
@@ -27,19 +27,7 @@ def _fixed_clock(monkeypatch):
 
 
 def post_statements(app, client, url: str) -> tuple[int, object]:
-    count = 0
-
-    def counter(*_args, **_kwargs):
-        nonlocal count
-        count += 1
-
-    with app.app_context():
-        event.listen(db.engine, "before_cursor_execute", counter)
-        try:
-            response = client.post(url, data={})
-        finally:
-            event.remove(db.engine, "before_cursor_execute", counter)
-    return count, response
+    return statements_of(app, lambda: client.post(url, data={}))
 
 
 def add_world(app, *, volunteers: int, with_needs: int, without_needs: int) -> None:
