@@ -322,7 +322,8 @@ def get_batch(session: Session, batch_id: int) -> PaymentBatch:
 def count_claims(session: Session, statuses: tuple[ClaimStatus, ...], *, claimant_id: int | None = None
                  ) -> dict[ClaimStatus, int]:
     """How many claims are in each of `statuses` (everyone's, or one claimant's): one aggregate statement."""
-    query = select(Claim.status, func.count(Claim.id)).where(Claim.status.in_(statuses)).group_by(Claim.status)
+    # count(*), not count(id): PostgreSQL then answers from the status index alone (no visit to each row).
+    query = select(Claim.status, func.count()).where(Claim.status.in_(statuses)).group_by(Claim.status)
     if claimant_id is not None:
         query = query.where(Claim.claimant_id == claimant_id)
     found = dict(session.execute(query).all())
