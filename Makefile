@@ -53,7 +53,8 @@ lint: install-test ## ruff
 	$(BIN)/ruff check portal tests bench app.py
 
 bench: install-test ## Run the benchmarks against their targets
-	@for script in bench/[!_]*.py; do $(BIN)/python "$$script" || exit 1; done
+	@failed=""; for script in bench/[!_]*.py; do $(BIN)/python "$$script" || failed="$$failed $$script"; done; \
+	if [ -n "$$failed" ]; then echo "Targets missed in:$$failed"; exit 1; fi
 
 clean: ## Remove the virtualenv, node_modules, built assets and the development database
 	rm -rf $(VENV) node_modules static/build instance
