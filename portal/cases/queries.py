@@ -45,6 +45,7 @@ from portal.core import audit
 from portal.core.accounts import User
 from portal.core.clock import london_to_utc, to_london
 from portal.core.errors import NotFound
+from portal.core.paging import PageWindow
 from portal.core.search import clean_term, contains
 
 # ---------------------------------------------------------------------------------------------
@@ -169,10 +170,9 @@ def list_cases(
     (one more when searching: the people found on the page's cases). A page past the end gives the
     last page.
     """
-    per_page = max(1, min(per_page, 200))
-    total = session.scalar(_filtered(select(func.count()).select_from(Case), filters, today)) or 0
-    pages = max(1, -(-total // per_page))
-    page = min(max(1, page), pages)
+    window = PageWindow.of(session.scalar(_filtered(select(func.count()).select_from(Case), filters, today)) or 0,
+                           page, per_page)
+    page, pages, per_page, total = window.page, window.pages, window.per_page, window.total
     overdue_first = (Case.first_contact_due_on, Case.id)
     order = overdue_first if filters.overdue else (Case.received_on.desc(), Case.id.desc())
     # Pick the page's ids first, then read those rows: skipping to a deep page then walks an
@@ -551,10 +551,8 @@ def list_case_timeline_page(
     page * per_page rows whatever the number of events on the case.
     """
     case_ = get_case(session, case_id)
-    per_page = max(1, per_page)
-    total = _count_timeline_events(session, case_.id, viewer=viewer)
-    pages = max(1, -(-total // per_page))
-    page = min(max(1, page), pages)
+    window = PageWindow.of(_count_timeline_events(session, case_.id, viewer=viewer), page, per_page)
+    page, pages, per_page = window.page, window.pages, window.per_page
     events = _timeline_events(session, case_.id, viewer=viewer, limit=page * per_page)
     events.sort(key=_timeline_key, reverse=True)
     start = (page - 1) * per_page

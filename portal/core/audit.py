@@ -17,7 +17,7 @@ from sqlalchemy.orm import Mapped, Session, joinedload, mapped_column, relations
 
 from portal.core.accounts import User
 from portal.core.db import Base, utcnow
-from portal.core.paging import MAX_PER_PAGE
+from portal.core.paging import MAX_PER_PAGE, PageWindow
 
 
 class AuditEntry(Base):
@@ -158,11 +158,9 @@ def list_entries(session: Session, filters: AuditFilter, *, page: int = 1, per_p
     """Audit entries newest first, filtered, counted and paged by number (a page past the end gives the
     last page; dates are UTC calendar days). For one object's history; the whole log uses `list_slice`."""
     query = _filtered(filters)
-    total = session.scalar(select(func.count()).select_from(query.subquery())) or 0
-    pages = max(1, -(-total // per_page))
-    page = min(max(1, page), pages)
-    entries = list(session.scalars(query.order_by(*_NEWEST_FIRST).limit(per_page).offset((page - 1) * per_page)))
-    return AuditPage(entries=entries, page=page, pages=pages, total=total)
+    window = PageWindow.of(session.scalar(select(func.count()).select_from(query.subquery())) or 0, page, per_page)
+    entries = list(session.scalars(query.order_by(*_NEWEST_FIRST).limit(window.per_page).offset(window.offset)))
+    return AuditPage(entries=entries, page=window.page, pages=window.pages, total=window.total)
 
 
 def list_slice(

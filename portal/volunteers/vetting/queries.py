@@ -16,6 +16,7 @@ from sqlalchemy.orm import Session, contains_eager, selectinload
 from portal.core import search, settings, versions
 from portal.core.accounts import User
 from portal.core.errors import NotFound
+from portal.core.paging import PageWindow
 from portal.volunteers.profiles.models import Volunteer, VolunteerStatus
 from portal.volunteers.vetting.models import (
     HELD_STATUSES,
@@ -531,11 +532,9 @@ def dashboard_page(
     counts = dashboard_counts(session, on, rules, filters)
     if group not in GROUP_HEADINGS:
         group = next((key for key, _heading in DASHBOARD_GROUPS if counts[key]), DASHBOARD_GROUPS[0][0])
-    pages = max(1, -(-counts[group] // per_page))
-    page = min(max(page, 1), pages)
-    offset = (page - 1) * per_page
-    rows = _group_rows(session, on, rules, filters, group, offset, per_page) if counts[group] else []
-    return DashboardPage(on=on, group=group, rows=rows, counts=counts, page=page, per_page=per_page)
+    window = PageWindow.of(counts[group], page, per_page)
+    rows = _group_rows(session, on, rules, filters, group, window.offset, window.per_page) if counts[group] else []
+    return DashboardPage(on=on, group=group, rows=rows, counts=counts, page=window.page, per_page=window.per_page)
 
 
 def dashboard_rows(

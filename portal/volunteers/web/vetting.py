@@ -18,7 +18,7 @@ from wtforms import SelectChoice
 
 from portal.core import audit, clock
 from portal.core.paging import PageWindow
-from portal.core.search import clean_term
+from portal.core.search import SEARCH_MAX_LENGTH, clean_term
 from portal.extensions import db
 from portal.volunteers import services as application_services
 from portal.volunteers.profiles import queries as profile_queries
@@ -120,18 +120,16 @@ def vetting_home_panel() -> dict:
 # Coordinators: dashboard, export, list, record
 
 DASHBOARD_PAGE_SIZE = 50
-SEARCH_MAX_LENGTH = 100
 
 
 def _dashboard_filter() -> queries.DashboardFilter:
     """The dashboard's filters from the query string. Anything unexpected is ignored, not refused: the
     search is plain text (control characters dropped, spaces collapsed, at most 100 characters)."""
     kind = request.args.get("kind", "")
-    search = "".join(character for character in request.args.get("search", "") if character.isprintable())
     return queries.DashboardFilter(
         kind=CheckKind(kind) if kind in {member.value for member in CheckKind} else None,
         required_only=request.args.get("required") == "yes",
-        search=" ".join(search.split())[:SEARCH_MAX_LENGTH],
+        search=clean_term(request.args.get("search")),
     )
 
 
